@@ -1,0 +1,72 @@
+from django.contrib import admin
+
+from projects.admin_utils import BigTableAdmin, masked_secret
+
+from .models import Calendar, CalendarUser, OAuthApp
+
+
+@admin.register(OAuthApp)
+class OAuthAppAdmin(admin.ModelAdmin):
+    list_display = ["project", "platform", "client_id", "updated_at"]
+    list_filter = ["platform", "project"]
+    list_select_related = ["project"]
+    search_fields = ["client_id", "=id", "project__name"]
+    raw_id_fields = ["project"]
+    readonly_fields = [masked_secret("client_secret")]
+
+
+class CalendarInline(admin.TabularInline):
+    model = Calendar
+    fields = ["platform", "email", "state", "last_successful_sync_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CalendarUser)
+class CalendarUserAdmin(BigTableAdmin):
+    list_display = ["external_id", "id", "project", "created_at"]
+    list_filter = ["project"]
+    list_select_related = ["project"]
+    search_fields = ["external_id", "=id", "calendars__email"]
+    raw_id_fields = ["project"]
+    readonly_fields = ["id", "preferences_id", "created_at", "updated_at"]
+    inlines = [CalendarInline]
+
+
+@admin.register(Calendar)
+class CalendarAdmin(BigTableAdmin):
+    list_display = [
+        "id",
+        "platform",
+        "email",
+        "state",
+        "project",
+        "calendar_user",
+        "last_successful_sync_at",
+    ]
+    list_filter = ["platform", "state", "project"]
+    list_select_related = ["project", "calendar_user"]
+    search_fields = ["email", "=id", "calendar_user__external_id", "deduplication_key"]
+    raw_id_fields = ["project", "calendar_user"]
+    readonly_fields = [
+        "id",
+        "created_at",
+        "updated_at",
+        masked_secret("refresh_token"),
+        masked_secret("oauth_client_secret"),
+        "state_history",
+        "sync_cursor",
+        "sync_lease_owner",
+        "sync_lease_expires_at",
+        "last_attempted_sync_at",
+        "last_successful_sync_at",
+        "consecutive_sync_failures",
+        "push_channel_id",
+        "push_resource_id",
+        "push_expires_at",
+    ]

@@ -1,0 +1,139 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from projects.fields import EncryptedTextField
+from projects.models import BaseModel, Project
+
+from .platforms import Platform
+
+
+class OAuthApp(BaseModel):
+    """A project's own OAuth client for one provider, used by the hosted connect flow."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="oauth_apps")
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    client_id = models.CharField(max_length=255)
+    client_secret = EncryptedTextField()
+    tenant = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="Microsoft only: directory tenant; empty means 'common' (any account).",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "platform"], name="oauthapp_one_per_platform"
+            )
+        ]
+        verbose_name = "OAuth app"
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} app {self.client_id}"
+
+
+class CalendarUser(BaseModel):
+    """An end user of the customer's app, known by the customer's own id (`external_id`)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="calendar_users")
+    external_id = models.CharField(max_length=255)
+    # Recording preferences (Recall Calendar V1 semantics). All off: nothing is recorded.
+    preferences_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    record_non_host = models.BooleanField(default=False)
+    record_recurring = models.BooleanField(default=False)
+    record_external = models.BooleanField(default=False)
+    record_internal = models.BooleanField(default=False)
+    record_confirmed = models.BooleanField(default=False)
+    record_only_host = models.BooleanField(default=False)
+    bot_name = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "external_id"], name="calendaruser_external_id_per_project"
+            )
+        ]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
+class Calendar(BaseModel):
+    """One connected provider calendar (the account's primary one unless `platform_calendar_id`)."""
+
+    class State(models.TextChoices):
+        CONNECTING = "connecting"
+        CONNECTED = "connected"
+        DISCONNECTED = "disconnected"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="calendars")
+    # Set when connected through the hosted (Recall V1) flow; server-API calendars stand alone.
+    calendar_user = models.ForeignKey(
+        CalendarUser, on_delete=models.CASCADE, related_name="calendars", null=True, blank=True
+    )
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    # Customer-owned OAuth client (server API); empty means the project's OAuthApp.
+    oauth_client_id = models.CharField(max_length=255, blank=True, default="")
+    oauth_client_secret = EncryptedTextField()
+    refresh_token = EncryptedTextField()
+    email = models.EmailField(blank=True, default="", help_text="The connected account's email.")
+    platform_calendar_id = models.CharField(
+        max_length=1024, blank=True, default="", help_text="Provider calendar id; empty = primary."
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.CONNECTING)
+    connection_failure_data = models.JSONField(null=True, blank=True)
+    state_history = models.JSONField(default=list, blank=True, editable=False)
+    metadata = models.JSONField(default=dict, blank=True)
+    deduplication_key = models.CharField(max_length=2000, null=True, blank=True)
+
+    # Sync bookkeeping (see the sync engine).
+    sync_cursor = models.TextField(blank=True, default="", editable=False)
+    sync_due_at = models.DateTimeField(null=True, blank=True)
+    sync_lease_owner = models.CharField(max_length=100, blank=True, default="", editable=False)
+    sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_attempted_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_successful_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_sync_failures = models.PositiveIntegerField(default=0, editable=False)
+
+    # Provider push channel (Google watch channel / Graph subscription).
+    push_channel_id = models.CharField(max_length=255, blank=True, default="", editable=False)
+    push_resource_id = models.CharField(max_length=1024, blank=True, default="", editable=False)
+    push_token = EncryptedTextField(editable=False)
+    push_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar_user", "platform"],
+                condition=~Q(state="disconnected"),
+                name="calendar_one_live_per_user_platform",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "deduplication_key"],
+                condition=Q(deduplication_key__isnull=False),
+                name="calendar_dedup_key_per_project",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="calendar_project_created"),
+            models.Index(fields=["state", "sync_due_at"], name="calendar_sync_due"),
+            models.Index(fields=["push_channel_id"], name="calendar_push_channel"),
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.email or self.pk}"
+
+    def set_state(self, state: str, *, failure: dict | None = None) -> None:
+        """Move to `state`, recording why in the history. Caller saves."""
+        self.state = state
+        self.connection_failure_data = failure
+        self.state_history = [
+            *self.state_history,
+            {"state": state, "at": timezone.now().isoformat(), "failure": failure},
+        ]

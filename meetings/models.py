@@ -1,0 +1,84 @@
+from django.db import models
+from django.db.models import Q
+
+from calendars.models import Calendar
+from projects.models import BaseModel, Project
+
+
+class Meeting(BaseModel):
+    """One event instance of a connected calendar inside the sync horizon.
+
+    Never hard-deleted by sync: an event that disappears at the provider gets `is_deleted`.
+    """
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed"
+        TENTATIVE = "tentative"
+        CANCELLED = "cancelled"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="meetings")
+    platform_event_id = models.CharField(max_length=1024, help_text="Provider event (instance) id.")
+    ical_uid = models.CharField(max_length=1024, blank=True, default="")
+    series_id = models.CharField(
+        max_length=1024, blank=True, default="", help_text="Provider id of the recurring series."
+    )
+    title = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    location = models.TextField(blank=True, default="")
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    is_all_day = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    is_deleted = models.BooleanField(default=False)
+
+    organizer_email = models.CharField(max_length=320, blank=True, default="")
+    attendees = models.JSONField(
+        default=list, blank=True, help_text="[{name, email, is_organizer, status}]"
+    )
+    is_external = models.BooleanField(default=False)
+    is_hosted_by_me = models.BooleanField(default=False)
+    is_recurring = models.BooleanField(default=False)
+    visibility = models.CharField(max_length=20, null=True, blank=True)
+
+    meeting_url = models.TextField(null=True, blank=True)
+    meeting_platform = models.CharField(max_length=40, null=True, blank=True)
+    meeting_invite = models.JSONField(
+        null=True, blank=True, help_text="Parsed join details, shaped per meeting platform."
+    )
+    raw = models.JSONField(default=dict, blank=True, help_text="The provider's event payload.")
+    provider_updated_at = models.DateTimeField(null=True, blank=True)
+
+    override_should_record = models.BooleanField(null=True, blank=True)
+    will_record = models.BooleanField(default=False)
+    will_record_reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "platform_event_id"], name="meeting_event_per_calendar"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_time__gte=models.F("start_time")), name="meeting_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["calendar", "start_time"], name="meeting_calendar_start"),
+            models.Index(fields=["project", "updated_at"], name="meeting_project_updated"),
+            models.Index(fields=["project", "start_time"], name="meeting_project_start"),
+            models.Index(fields=["calendar", "ical_uid"], name="meeting_calendar_ical_uid"),
+            # Deduplication: the same meeting seen through several calendars of one project.
+            models.Index(
+                fields=["project", "meeting_url", "start_time"], name="meeting_dedup_lookup"
+            ),
+            # The scheduler's scan: upcoming meetings that should get a bot.
+            models.Index(
+                fields=["start_time"],
+                condition=Q(will_record=True, is_deleted=False),
+                name="meeting_to_record_start",
+            ),
+        ]
+        ordering = ["start_time"]
+
+    def __str__(self) -> str:
+        return f"{self.title or '(untitled)'} @ {self.start_time:%Y-%m-%d %H:%M}"

@@ -1,0 +1,54 @@
+from django.contrib import admin, messages
+
+from calendars.models import OAuthApp
+
+from .admin_utils import masked_secret
+from .models import ApiKey, Project
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ["prefix", "name", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # keys are issued with create_api_key or the API, where they are shown once
+
+
+class OAuthAppInline(admin.TabularInline):
+    model = OAuthApp
+    client_secret_masked = masked_secret("client_secret")
+    fields = ["platform", "client_id", "tenant", "client_secret_masked"]
+    readonly_fields = ["client_secret_masked"]
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "id", "bot_deduplication", "created_at"]
+    search_fields = ["name", "=id"]
+    readonly_fields = ["id", "created_at", "updated_at"]
+    inlines = [OAuthAppInline, ApiKeyInline]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "name", "project", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["project", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["project"]
+    search_fields = ["prefix", "name", "=id", "project__name"]
+    fields = ["project", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["project", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke(self, request, queryset):
+        for api_key in queryset.active():
+            api_key.revoke()
+        messages.success(request, "Revoked.")

@@ -1,0 +1,91 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from calendars.models import OAuthApp
+from calendars.platforms import Platform
+
+from .models import ApiKey, Project
+from .validators import normalize_origins
+
+
+class OriginListField(serializers.ListField):
+    child = serializers.CharField(max_length=300)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        try:
+            return normalize_origins(values)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    allowed_redirect_origins = OriginListField(required=False, max_length=50)
+    cors_allowed_origins = OriginListField(required=False, max_length=50)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "allowed_redirect_origins",
+            "cors_allowed_origins",
+            "bot_name",
+            "bot_join_lead_seconds",
+            "bot_deduplication",
+            "bot_config",
+            "sync_days_past",
+            "sync_days_future",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "bot_join_lead_seconds": {"max_value": 3600},
+            "sync_days_past": {"max_value": 60},
+            "sync_days_future": {"min_value": 1, "max_value": 365},
+        }
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields
+
+
+class OAuthAppSerializer(serializers.ModelSerializer):
+    client_secret = serializers.CharField(
+        write_only=True, required=False, max_length=2000, help_text="Write-only."
+    )
+    client_secret_set = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OAuthApp
+        fields = [
+            "platform",
+            "client_id",
+            "client_secret",
+            "client_secret_set",
+            "tenant",
+            "updated_at",
+        ]
+        read_only_fields = ["platform", "updated_at"]
+
+    def get_client_secret_set(self, app: OAuthApp) -> bool:
+        return bool(app.client_secret)
+
+
+PLATFORM_VALUES = [choice.value for choice in Platform]

@@ -1,0 +1,51 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from calendars.models import OAuthApp
+
+from .models import ApiKey, Project
+from .validators import normalize_origins
+
+
+@transaction.atomic
+def project_create(
+    *,
+    name: str,
+    allowed_redirect_origins: list[str] = (),
+    oauth_apps: dict[str, dict] | None = None,
+    api_key_name: str = "default",
+) -> tuple[Project, str]:
+    """Create a project with its first API key; returns the project and the key (shown once)."""
+    project = Project(
+        name=name, allowed_redirect_origins=normalize_origins(allowed_redirect_origins)
+    )
+    project.full_clean()
+    project.save()
+    for platform, credentials in (oauth_apps or {}).items():
+        oauth_app_set(project=project, platform=platform, **credentials)
+    _, raw_key = ApiKey.issue(project=project, name=api_key_name)
+    return project, raw_key
+
+
+@transaction.atomic
+def oauth_app_set(
+    *,
+    project: Project,
+    platform: str,
+    client_id: str,
+    client_secret: str | None = None,
+    tenant: str = "",
+) -> OAuthApp:
+    """Create or replace a project's OAuth app; a missing secret keeps the stored one."""
+    app = OAuthApp.objects.select_for_update().filter(
+        project=project, platform=platform
+    ).first() or OAuthApp(project=project, platform=platform)
+    if app._state.adding and not client_secret:
+        raise ValidationError({"client_secret": "A new OAuth app needs its client secret."})
+    app.client_id = client_id
+    app.tenant = tenant
+    if client_secret is not None:
+        app.client_secret = client_secret
+    app.full_clean()
+    app.save()
+    return app

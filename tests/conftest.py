@@ -1,0 +1,41 @@
+"""The shared cast: two projects, each with an API key and an authenticated client."""
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from projects.models import ApiKey, Project
+
+from .factories import ProjectFactory
+
+
+@dataclass
+class Tenant:
+    project: Project
+    api_key: ApiKey
+    raw_key: str
+    client: APIClient
+
+
+def make_tenant(name: str) -> Tenant:
+    project = ProjectFactory(name=name)
+    api_key, raw_key = ApiKey.issue(project=project, name="test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw_key}")
+    return Tenant(project, api_key, raw_key, client)
+
+
+@pytest.fixture
+def acme(db) -> Tenant:
+    return make_tenant("Acme")
+
+
+@pytest.fixture
+def globex(db) -> Tenant:
+    return make_tenant("Globex")
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
