@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from urllib.parse import urlsplit
 
 import environ
@@ -18,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 
+VALID_KID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 SUPPORTED_DATABASE_ENGINES = {"django.db.backends.postgresql", "django.db.backends.sqlite3"}
 
 # Values that mean "nobody chose a secret": refused outside DEBUG.
@@ -119,6 +121,30 @@ class Env:
                     f"{name}: key number {position} is not a valid Fernet key "
                     "(32 url-safe base64-encoded bytes)."
                 ) from None
+        return keys
+
+    def signing_keys(self, name: str, *, fallback_secret: str) -> dict[str, str]:
+        """`kid:secret,kid:secret`, newest first: the first signs, all verify. Without any, one
+        key derived from ``fallback_secret`` (SECRET_KEY)."""
+        entries = self.list(name)
+        if not entries:
+            digest = hashlib.sha256(("calendar-token:" + fallback_secret).encode()).hexdigest()
+            return {"default": digest}
+        keys: dict[str, str] = {}
+        for position, entry in enumerate(entries, start=1):
+            kid, _, secret = entry.partition(":")
+            if not VALID_KID.match(kid) or not secret:
+                raise ImproperlyConfigured(
+                    f"{name}: entry number {position} must look like KEY_ID:SECRET "
+                    "(key id of letters, digits, '-' or '_')."
+                )
+            if len(secret) < 32:
+                raise ImproperlyConfigured(
+                    f"{name}: the secret of key {kid!r} is too short (at least 32 characters)."
+                )
+            if kid in keys:
+                raise ImproperlyConfigured(f"{name}: key id {kid!r} appears twice.")
+            keys[kid] = secret
         return keys
 
 

@@ -4,6 +4,8 @@ import contextlib
 import os
 from pathlib import Path
 
+from corsheaders.defaults import default_headers as default_cors_headers
+
 from .env import INSECURE_SECRET_PREFIX, Env, check_production_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -177,8 +179,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CORS_ALLOWED_ORIGINS: list[str] = []
-CORS_URLS_REGEX = r"^/api/v1/calendar/.*$"
+# --- Calendar auth tokens (Recall V1) and the hosted OAuth flow -------------------------------
+CALENDAR_TOKEN_SIGNING_KEYS = env.signing_keys(
+    "CALENDAR_TOKEN_SIGNING_KEYS", fallback_secret=SECRET_KEY
+)
+CALENDAR_TOKEN_LIFETIME_SECONDS = env.int("CALENDAR_TOKEN_LIFETIME_SECONDS", 86400, minimum=60)
+CALENDAR_REFRESH_RATE = env.raw("CALENDAR_REFRESH_RATE", "120/min")
+
+# The calendar-token routes are called from browsers (Recall's V1 client is a SPA); the API-key
+# routes (authenticate/, users/) are for servers only. Per-project origin lists are enforced when
+# the token is checked (a preflight carries no token).
+CORS_URLS_REGEX = r"^/api/v1/calendar/(?!authenticate|users)"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-recallcalendarauthtoken")
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 # --- Security -----------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (

@@ -17,4 +17,5 @@ urlpatterns = [
         name="docs",
     ),
     path("api/v1/", include("projects.urls")),
+    path("api/v1/", include("calendars.recall_v1.urls")),
 ]

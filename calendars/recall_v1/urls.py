@@ -1,0 +1,30 @@
+from django.urls import re_path
+
+from calendars import views_oauth
+
+from . import views
+
+
+def route(path: str, view, name: str):
+    """Every V1 path answers with and without its trailing slash; nothing redirects."""
+    return re_path(rf"^calendar/{path}/?$", view, name=name)
+
+
+urlpatterns = [
+    route("authenticate", views.AuthenticateView.as_view(), "calendar-authenticate"),
+    route("users", views.CalendarUsersView.as_view(), "calendar-users"),
+    route("user", views.CalendarUserView.as_view(), "calendar-user"),
+    route("user/disconnect", views.DisconnectView.as_view(), "calendar-user-disconnect"),
+    route("meetings", views.MeetingListView.as_view(), "calendar-meetings"),
+    route("meetings/refresh", views.MeetingRefreshView.as_view(), "calendar-meetings-refresh"),
+    route(
+        r"meetings/(?P<meeting_id>[0-9a-fA-F-]{32,36})",
+        views.MeetingDetailView.as_view(),
+        "calendar-meeting",
+    ),
+    route("oauth_url", views.OAuthUrlView.as_view(), "calendar-oauth-url"),
+    route(
+        "google_oauth_callback", views_oauth.google_oauth_callback, "calendar-google-oauth-callback"
+    ),
+    route("ms_oauth_callback", views_oauth.ms_oauth_callback, "calendar-ms-oauth-callback"),
+]

@@ -1,0 +1,244 @@
+"""Recall Calendar V1 compatible endpoints. Thin: validate, call a service, serialize."""
+
+from django.db.models import Prefetch
+from django.db.models.functions import Left
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, throttling
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bots.models import TERMINAL_STATUSES, Bot
+from calendars import oauth, services, tokens
+from calendars.authentication import (
+    CalendarTokenAuthentication,
+    IsCalendarUser,
+    request_calendar_user,
+)
+from calendars.models import CalendarUser
+from config.api.exceptions import ApiError
+from meetings.models import Meeting
+from meetings.services import meeting_set_override
+from projects.authentication import request_project
+
+from .serializers import (
+    AuthenticateSerializer,
+    CalendarUserSerializer,
+    CalendarUserUpdateSerializer,
+    DisconnectSerializer,
+    MeetingQuerySerializer,
+    MeetingSerializer,
+    MeetingUpdateSerializer,
+    OAuthUrlQuerySerializer,
+    OAuthUrlSerializer,
+    TokenSerializer,
+)
+
+TAGS = ["Calendar V1 (Recall compatible)"]
+
+
+class CalendarTokenView(APIView):
+    """Base of the routes a browser calls with a calendar auth token."""
+
+    authentication_classes = [CalendarTokenAuthentication]
+    permission_classes = [IsCalendarUser]
+
+
+def calendar_user_queryset():
+    return CalendarUser.objects.select_related("project").prefetch_related("calendars")
+
+
+def user_response(calendar_user: CalendarUser, status_code: int = status.HTTP_200_OK) -> Response:
+    fresh = calendar_user_queryset().get(pk=calendar_user.pk)
+    return Response(CalendarUserSerializer(fresh).data, status=status_code)
+
+
+def meetings_of(calendar_user: CalendarUser):
+    return (
+        Meeting.objects.filter(calendar__calendar_user=calendar_user, is_deleted=False)
+        .select_related("calendar")
+        .prefetch_related(
+            Prefetch(
+                "bots",
+                queryset=Bot.objects.exclude(status__in=TERMINAL_STATUSES).order_by("join_at"),
+                to_attr="live_bots",
+            )
+        )
+        .order_by("start_time", "id")
+    )
+
+
+@extend_schema(tags=TAGS)
+class AuthenticateView(APIView):
+    """Mint a calendar auth token for a user of yours (created on first use). API key auth."""
+
+    @extend_schema(request=AuthenticateSerializer, responses=TokenSerializer)
+    def post(self, request):
+        data = AuthenticateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        calendar_user = services.calendar_user_get_or_create(
+            project=request_project(request), external_id=data.validated_data["user_id"]
+        )
+        return Response({"token": tokens.mint(calendar_user)})
+
+
+@extend_schema(tags=TAGS)
+class CalendarUsersView(APIView):
+    """List the project's calendar users. API key auth."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("email", str, description="Connected calendar's email.")],
+        responses=CalendarUserSerializer(many=True),
+    )
+    def get(self, request):
+        users = calendar_user_queryset().filter(project=request_project(request))
+        email = request.query_params.get("email")
+        if email:
+            users = users.filter(calendars__email__iexact=email).distinct()
+        return Response(CalendarUserSerializer(users.order_by("created_at"), many=True).data)
+
+
+@extend_schema(tags=TAGS)
+class CalendarUserView(CalendarTokenView):
+    @extend_schema(responses=CalendarUserSerializer)
+    def get(self, request):
+        return user_response(request_calendar_user(request))
+
+    @extend_schema(request=CalendarUserUpdateSerializer, responses=CalendarUserSerializer)
+    def put(self, request):
+        calendar_user = request_calendar_user(request)
+        data = CalendarUserUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        external_id = data.validated_data.get("external_id")
+        if (
+            external_id
+            and external_id != calendar_user.external_id
+            and CalendarUser.objects.filter(
+                project_id=calendar_user.project_id, external_id=external_id
+            ).exists()
+        ):
+            raise ApiError(
+                "conflict",
+                "Another calendar user of this project has that external_id.",
+                status.HTTP_409_CONFLICT,
+            )
+        services.calendar_user_update(
+            calendar_user=calendar_user,
+            preferences=data.validated_data.get("preferences"),
+            external_id=external_id,
+        )
+        return user_response(calendar_user)
+
+    patch = put
+
+    @extend_schema(responses={204: None})
+    def delete(self, request):
+        services.calendar_user_delete(calendar_user=request_calendar_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=TAGS)
+class DisconnectView(CalendarTokenView):
+    @extend_schema(request=DisconnectSerializer, responses=CalendarUserSerializer)
+    def post(self, request):
+        data = DisconnectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        calendar_user = request_calendar_user(request)
+        services.calendar_user_disconnect(
+            calendar_user=calendar_user, platform=data.validated_data["platform"]
+        )
+        return user_response(calendar_user)
+
+
+@extend_schema(tags=TAGS)
+class MeetingListView(CalendarTokenView):
+    @extend_schema(parameters=[MeetingQuerySerializer], responses=MeetingSerializer(many=True))
+    def get(self, request):
+        query = MeetingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            MeetingSerializer(
+                filter_meetings(
+                    meetings_of(request_calendar_user(request)), **query.validated_data
+                ),
+                many=True,
+            ).data
+        )
+
+
+def filter_meetings(meetings, *, ical_uid=None, start_time_after=None, start_time_before=None):
+    if ical_uid:
+        # Case-sensitive on every database (SQLite's LIKE is not): compare the leading characters.
+        meetings = meetings.annotate(ical_uid_prefix=Left("ical_uid", len(ical_uid))).filter(
+            ical_uid_prefix=ical_uid
+        )
+    if start_time_after:
+        meetings = meetings.filter(start_time__gte=start_time_after)
+    if start_time_before:
+        meetings = meetings.filter(start_time__lte=start_time_before)
+    return meetings
+
+
+@extend_schema(tags=TAGS)
+class MeetingDetailView(CalendarTokenView):
+    def get_meeting(self, request, meeting_id) -> Meeting:
+        return get_object_or_404(meetings_of(request_calendar_user(request)), pk=meeting_id)
+
+    @extend_schema(responses=MeetingSerializer)
+    def get(self, request, meeting_id):
+        return Response(MeetingSerializer(self.get_meeting(request, meeting_id)).data)
+
+    @extend_schema(request=MeetingUpdateSerializer, responses=MeetingSerializer)
+    def put(self, request, meeting_id):
+        meeting = self.get_meeting(request, meeting_id)
+        data = MeetingUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        meeting_set_override(meeting=meeting, value=data.validated_data["override_should_record"])
+        return Response(MeetingSerializer(self.get_meeting(request, meeting_id)).data)
+
+    patch = put
+
+
+class RefreshThrottle(throttling.SimpleRateThrottle):
+    """Per calendar user (Recall: 120 per minute)."""
+
+    scope = "calendar_refresh"
+
+    def get_rate(self) -> str:
+        from django.conf import settings
+
+        return settings.CALENDAR_REFRESH_RATE
+
+    def get_cache_key(self, request, view) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": request.user.calendar_user.pk}
+
+
+@extend_schema(tags=TAGS)
+class MeetingRefreshView(CalendarTokenView):
+    throttle_classes = [RefreshThrottle]
+
+    @extend_schema(request=None, responses=MeetingSerializer(many=True))
+    def post(self, request):
+        calendar_user = request_calendar_user(request)
+        services.calendar_user_sync_now(calendar_user=calendar_user)
+        return Response(MeetingSerializer(meetings_of(calendar_user), many=True).data)
+
+
+@extend_schema(tags=TAGS)
+class OAuthUrlView(CalendarTokenView):
+    """Build the provider authorization URL (with scopes, redirect URI and state) for this user."""
+
+    @extend_schema(parameters=[OAuthUrlQuerySerializer], responses=OAuthUrlSerializer)
+    def get(self, request):
+        query = OAuthUrlQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            result = oauth.authorization(
+                calendar_user=request_calendar_user(request),
+                platform=query.validated_data["platform"],
+                success_url=query.validated_data.get("success_url"),
+                error_url=query.validated_data.get("error_url"),
+            )
+        except oauth.ConnectError as exc:
+            raise ApiError(exc.code, exc.reason) from None
+        return Response(result)

@@ -1,0 +1,63 @@
+"""Hosted OAuth callbacks: the provider sends the browser here; we send it on to the app."""
+
+import logging
+
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import oauth, tokens
+
+logger = logging.getLogger(__name__)
+
+
+def _page(request, *, ok: bool, message: str, status: int = 200, code: str = ""):
+    response = render(
+        request,
+        "calendars/oauth_result.html",
+        {"ok": ok, "message": message, "code": code},
+        status=status,
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the URL carries the OAuth code
+    return response
+
+
+def _callback(request, platform: str):
+    state = redirect_allowed = None
+    try:
+        state = oauth.parse_state(request.GET.get("state"), platform=platform)
+        try:
+            calendar_user = tokens.verify(state.token)
+        except tokens.InvalidCalendarToken:
+            raise oauth.invalid_token_error() from None
+        for url in (state.success_url, state.error_url):
+            if url:
+                oauth.check_redirect_url(url, project=calendar_user.project)
+        redirect_allowed = True
+        calendar = oauth.complete(
+            platform=platform, state=state, calendar_user=calendar_user, params=request.GET
+        )
+    except oauth.ConnectError as exc:
+        logger.info("calendar connection failed: %s (%s)", exc.code, exc.reason)
+        if redirect_allowed and state.error_url:
+            return HttpResponseRedirect(
+                oauth.with_query(state.error_url, error=exc.code, error_description=exc.message)
+            )
+        return _page(request, ok=False, message=exc.message, status=exc.status, code=exc.code)
+    logger.info("calendar %s connected (%s)", calendar.pk, platform)
+    if state.success_url:
+        return HttpResponseRedirect(state.success_url)
+    return _page(request, ok=True, message="Your calendar is connected.")
+
+
+@never_cache
+@require_GET
+def google_oauth_callback(request):
+    return _callback(request, "google")
+
+
+@never_cache
+@require_GET
+def ms_oauth_callback(request):
+    return _callback(request, "microsoft")
