@@ -151,7 +151,8 @@ def with_query(url: str, **params: str) -> str:
 
 
 def callback_url(platform: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse(CALLBACK_ROUTES[platform])
+    # Registered redirect URIs conventionally end with a slash, as Recall's do.
+    return settings.PUBLIC_BASE_URL + reverse(CALLBACK_ROUTES[platform]).rstrip("/") + "/"
 
 
 def oauth_client(project: Project, platform: str) -> OAuthClient:

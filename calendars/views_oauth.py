@@ -38,7 +38,11 @@ def _callback(request, platform: str):
         calendar = oauth.complete(
             platform=platform, state=state, calendar_user=calendar_user, params=request.GET
         )
-    except oauth.ConnectError as exc:
+    except Exception as exc:
+        if not isinstance(exc, oauth.ConnectError):
+            # A person's browser is waiting: answer with the page, never a stack trace.
+            logger.exception("calendar connection crashed")
+            exc = oauth.ConnectError("internal_error", "an unexpected error occurred", status=500)
         logger.info("calendar connection failed: %s (%s)", exc.code, exc.reason)
         if redirect_allowed and state.error_url:
             return HttpResponseRedirect(

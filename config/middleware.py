@@ -3,7 +3,13 @@ import re
 import time
 import uuid
 
-from django.http import JsonResponse
+from django.http import (
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    HttpResponseNotFound,
+    HttpResponseServerError,
+)
 
 from .api.errors import error_response
 from .logging import reset_log_context
@@ -51,6 +57,17 @@ class RequestIdMiddleware:
             reset_log_context()
 
 
+# The responses Django itself makes for errors (resolver 404, require_http_methods 405, CSRF 403,
+# DisallowedHost 400, the 500 handler). Pages a view renders on purpose are left alone.
+DJANGO_ERROR_RESPONSES = (
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    HttpResponseNotFound,
+    HttpResponseServerError,
+)
+
+
 class ApiErrorMiddleware:
     """Under /api/, errors that Django answers itself (404 of an unknown path, 405 of a plain
     view, an unhandled exception) get the API's JSON envelope instead of an HTML page."""
@@ -60,12 +77,7 @@ class ApiErrorMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (
-            is_api_path(request.path)
-            and response.status_code >= 400
-            and not isinstance(response, JsonResponse)
-            and "json" not in response.get("Content-Type", "")
-        ):
+        if is_api_path(request.path) and isinstance(response, DJANGO_ERROR_RESPONSES):
             headers = {"Allow": response["Allow"]} if response.has_header("Allow") else None
             return error_response(response.status_code, headers=headers)
         return response

@@ -1,6 +1,8 @@
+import warnings
 from urllib.parse import urlencode
 
 import msal
+import msal.exceptions
 import requests
 from django.conf import settings
 
@@ -47,10 +49,14 @@ class MicrosoftProvider(Provider):
 
     def exchange_code(self, *, client: OAuthClient, code: str, redirect_uri: str) -> Grant:
         try:
-            result = self.msal_app(client).acquire_token_by_authorization_code(
-                code, scopes=[CALENDAR_SCOPE], redirect_uri=redirect_uri
-            )
-        except (requests.RequestException, ValueError) as exc:
+            # msal prefers its own auth-code flow object, but Recall clients build the authorize
+            # URL themselves, so only the plain code exchange fits.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                result = self.msal_app(client).acquire_token_by_authorization_code(
+                    code, scopes=[CALENDAR_SCOPE], redirect_uri=redirect_uri
+                )
+        except (requests.RequestException, ValueError, msal.exceptions.MsalServiceError) as exc:
             raise ProviderUnavailable(
                 f"Microsoft could not be reached ({exc.__class__.__name__})."
             ) from None
