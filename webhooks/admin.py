@@ -1,23 +1,120 @@
 from django import forms
-from django.contrib import admin
-from django.db import models
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from projects.admin_utils import BigTableAdmin, masked_secret
 
-from .models import WebhookDelivery, WebhookEndpoint
+from . import services
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+
+class EndpointHealthFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("auto_disabled", "Disabled after failures"),
+            ("failing", "Failing"),
+            ("healthy", "Healthy"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "auto_disabled":
+            return queryset.filter(is_active=False).exclude(disabled_reason="")
+        if self.value() == "failing":
+            return queryset.filter(is_active=True, failing_since__isnull=False)
+        if self.value() == "healthy":
+            return queryset.filter(is_active=True, failing_since__isnull=True)
+        return queryset
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["project", "url", "description", "event_types", "is_active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("url") and "url" in self.changed_data:
+            try:
+                services.validate_endpoint_url(
+                    cleaned["url"], allow_private=cleaned.get("allow_private_addresses", False)
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
 
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
-    list_display = ["url", "project", "is_active", "created_at"]
-    list_filter = ["is_active", "project"]
+    form = WebhookEndpointForm
+    list_display = ["url", "project", "is_active", "failing_since", "disabled_reason", "created_at"]
+    list_filter = [EndpointHealthFilter, "is_active", "allow_private_addresses", "project"]
     list_select_related = ["project"]
-    search_fields = ["url", "=id", "description"]
+    search_fields = ["url", "=id", "description", "project__name"]
     raw_id_fields = ["project"]
-    readonly_fields = ["id", "created_at", "updated_at", masked_secret("secret")]
-    formfield_overrides = {
-        models.URLField: {"form_class": forms.URLField, "assume_scheme": "https"}
-    }
+    secret_masked = masked_secret("secret")
+    fields = [
+        "project",
+        "url",
+        "description",
+        "event_types",
+        "is_active",
+        "allow_private_addresses",
+        "disabled_reason",
+        "disabled_at",
+        "failing_since",
+        "secret_masked",
+        "previous_secret_expires_at",
+        "id",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "disabled_reason",
+        "disabled_at",
+        "failing_since",
+        "secret_masked",
+        "previous_secret_expires_at",
+        "id",
+        "created_at",
+        "updated_at",
+    ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        endpoint = self.get_object(request, object_id)
+        if endpoint is not None and request.method == "GET":
+            if not endpoint.is_active and endpoint.disabled_reason:
+                messages.warning(request, endpoint.disabled_reason)
+            elif endpoint.failing_since:
+                messages.warning(
+                    request,
+                    f"Every delivery has failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC;"
+                    " the endpoint is disabled after 5 days.",
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change and "is_active" in form.changed_data and obj.is_active:
+            obj.disabled_reason = ""
+            obj.disabled_at = None
+            obj.failing_since = None
+        super().save_model(request, obj, form, change)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["number", "started_at", "duration_ms", "outcome", "response_status", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(WebhookDelivery)
@@ -27,6 +124,7 @@ class WebhookDeliveryAdmin(BigTableAdmin):
         "status",
         "attempt_count",
         "response_status",
+        "next_attempt_at",
         "endpoint",
         "created_at",
     ]
@@ -34,4 +132,58 @@ class WebhookDeliveryAdmin(BigTableAdmin):
     list_select_related = ["endpoint", "project"]
     search_fields = ["=id", "=event_id", "endpoint__url"]
     raw_id_fields = ["project", "endpoint"]
-    readonly_fields = ["id", "created_at", "updated_at"]
+    readonly_fields = [
+        "id",
+        "project",
+        "endpoint",
+        "event_id",
+        "event_type",
+        "payload",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "give_up_at",
+        "last_attempt_at",
+        "response_status",
+        "response_body",
+        "error",
+        "delivered_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [WebhookAttemptInline]
+    actions = ["retry"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Deliver selected again (same event id)")
+    def retry(self, request, queryset):
+        count = 0
+        for delivery in queryset.select_related("endpoint"):
+            if delivery.endpoint.is_active:
+                services.delivery_retry(delivery=delivery)
+                count += 1
+        messages.success(request, f"{count} queued; deliveries of disabled endpoints were skipped.")
+
+
+@admin.register(WebhookAttempt)
+class WebhookAttemptAdmin(BigTableAdmin):
+    list_display = ["delivery", "number", "outcome", "response_status", "duration_ms", "started_at"]
+    list_filter = ["outcome"]
+    list_select_related = ["delivery"]
+    search_fields = ["=delivery__id", "=delivery__event_id"]
+    readonly_fields = [
+        "delivery",
+        "number",
+        "started_at",
+        "duration_ms",
+        "url",
+        "outcome",
+        "response_status",
+        "response_body",
+        "error",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False

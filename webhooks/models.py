@@ -1,9 +1,13 @@
 import uuid
+from datetime import datetime
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
+
+from .signing import generate_secret
 
 
 class WebhookEndpoint(BaseModel):
@@ -12,12 +16,29 @@ class WebhookEndpoint(BaseModel):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=2000)
     description = models.CharField(max_length=200, blank=True, default="")
-    secret = EncryptedTextField(help_text="Signing secret.")
+    secret = EncryptedTextField(default=generate_secret, help_text="Signing secret (whsec_…).")
+    # After a rotation the previous secret signs too, until it expires.
+    previous_secret = EncryptedTextField(editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     event_types = models.JSONField(
-        default=list, blank=True, help_text="Event types to send; empty means all."
+        default=list,
+        blank=True,
+        help_text='Event types to send ("bot.*" for a whole family); empty means all.',
     )
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    failing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="First failed attempt since the last success; after 5 days it is disabled.",
+    )
+    allow_private_addresses = models.BooleanField(
+        default=False,
+        help_text="Staff only: deliver even when the URL resolves to a private, loopback or "
+        "link-local address (a receiver inside your own network).",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["project", "is_active"], name="webhookendpoint_active")]
@@ -27,11 +48,31 @@ class WebhookEndpoint(BaseModel):
         return self.url
 
     def wants(self, event_type: str) -> bool:
-        return self.is_active and (not self.event_types or event_type in self.event_types)
+        if not self.is_active:
+            return False
+        if not self.event_types:
+            return True
+        family = event_type.split(".", 1)[0] + ".*"
+        return event_type in self.event_types or family in self.event_types
+
+    def signing_secrets(self, at: datetime) -> list[str]:
+        secrets = [self.secret]
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and self.previous_secret_expires_at > at
+        ):
+            secrets.append(self.previous_secret)
+        return secrets
 
 
 class WebhookDelivery(BaseModel):
-    """One event for one endpoint, with the outcome of its latest attempt."""
+    """One event for one endpoint (the outbox row), with the outcome of its latest attempt.
+
+    A pending delivery is due at `next_attempt_at`. A worker claims an attempt by moving
+    `next_attempt_at` a lease ahead and counting the attempt in one conditional UPDATE; the
+    attempt number then fences the outcome it writes.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -45,13 +86,16 @@ class WebhookDelivery(BaseModel):
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
     )
     event_id = models.UUIDField(
-        default=uuid.uuid4, help_text="Idempotency key sent to the receiver."
+        default=uuid.uuid4, help_text="Idempotency key sent to the receiver (webhook-id)."
     )
     event_type = models.CharField(max_length=100)
-    payload = models.JSONField()
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField(
+        null=True, blank=True, help_text="No retry is scheduled after this time."
+    )
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True, default="")
@@ -66,9 +110,38 @@ class WebhookDelivery(BaseModel):
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),
             models.Index(fields=["project", "-created_at"], name="delivery_project_created"),
             models.Index(fields=["endpoint", "-created_at"], name="delivery_endpoint_created"),
+            models.Index(fields=["created_at"], name="delivery_created"),
         ]
         ordering = ["-created_at"]
         verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery: the delivery log."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded"
+        RETRYING = "retrying", "failed, will retry"
+        FAILED = "failed", "failed, final"
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    url = models.URLField(max_length=2000)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True, default="", help_text="The start of the body.")
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="attempt_number_once")
+        ]
+        ordering = ["delivery", "number"]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.get_outcome_display()}"

@@ -1,0 +1,131 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import events
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+MAX_ROTATION_OVERLAP_SECONDS = 7 * 24 * 3600
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "event_types",
+            "is_active",
+            "disabled_reason",
+            "disabled_at",
+            "failing_since",
+            "allow_private_addresses",
+            "previous_secret_expires_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="The signing secret. Shown once: store it now."
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointInputSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=2000)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=events.EVENT_TYPE_FILTERS),
+        required=False,
+        max_length=len(events.EVENT_TYPE_FILTERS),
+        help_text='Event types to receive, or families such as "bot.*"; empty: every type.',
+    )
+    is_active = serializers.BooleanField(required=False)
+
+    def validate_event_types(self, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+
+class RotateSecretInputSerializer(serializers.Serializer):
+    overlap_seconds = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_ROTATION_OVERLAP_SECONDS,
+        default=24 * 3600,
+        help_text="How long the old secret keeps signing beside the new one (default 24 h).",
+    )
+
+
+class WebhookEventSerializer(serializers.Serializer):
+    """The body of every delivery (see `GET /api/v1/webhooks/event_types/` for each `data`)."""
+
+    id = serializers.UUIDField(help_text="The event id; also the webhook-id header.")
+    event = serializers.ChoiceField(choices=list(events.CATALOGUE))
+    timestamp = serializers.DateTimeField()
+    data = serializers.DictField()
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = [
+            "number",
+            "started_at",
+            "duration_ms",
+            "url",
+            "outcome",
+            "response_status",
+            "response_body",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    payload = serializers.SerializerMethodField()
+    attempts = WebhookAttemptSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempt_count",
+            "next_attempt_at",
+            "give_up_at",
+            "last_attempt_at",
+            "response_status",
+            "response_body",
+            "error",
+            "delivered_at",
+            "created_at",
+            "payload",
+            "attempts",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(WebhookEventSerializer)
+    def get_payload(self, delivery: WebhookDelivery) -> dict:
+        return delivery.payload
+
+
+class EventTypeSerializer(serializers.Serializer):
+    type = serializers.CharField(source="name")
+    description = serializers.CharField()
+    example = serializers.SerializerMethodField()
+
+    @extend_schema_field(WebhookEventSerializer)
+    def get_example(self, event_type: events.EventType) -> dict:
+        return events.envelope(
+            event_id="d5b1c1f0-8f7e-4c2b-9a37-6f1f2b3c4d5e",
+            event_type=event_type.name,
+            data=event_type.example,
+            at=events.EXAMPLE_TIME,
+        )

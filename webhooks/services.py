@@ -1,0 +1,233 @@
+"""Outgoing webhooks: the emitting API other apps call, and the writes behind the webhooks API.
+
+Delivery is an outbox: `emit_event` writes one `WebhookDelivery` per interested endpoint in the
+caller's transaction and queues its delivery when that transaction commits. If the process dies
+between the commit and the queueing, `deliveries_sweep` (every minute) finds the row anyway.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from config import http
+from projects.models import Project
+
+from . import delivery as delivery_attempts
+from . import events, jobs
+from .models import WebhookDelivery, WebhookEndpoint
+from .signing import generate_secret
+
+DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
+SWEEP_BATCH = 1000
+CLEANUP_BATCH = 1000
+
+
+def emit_event(
+    *, project: Project, event_type: str, data: dict | Callable[[], dict]
+) -> list[WebhookDelivery]:
+    """Record an event for every enabled endpoint of `project` that subscribes to it, in the
+    caller's transaction; delivery starts once it commits. Nothing is written when no endpoint
+    wants the event. One event id (the `webhook-id`) is shared by all its deliveries."""
+    if event_type not in events.CATALOGUE:
+        raise ValueError(f"Unknown webhook event type {event_type!r}; add it to webhooks.events.")
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(project=project, is_active=True).only(
+            "id", "is_active", "event_types"
+        )
+        if endpoint.wants(event_type)
+    ]
+    if not endpoints:
+        return []
+    if callable(data):  # built only when someone listens (payloads can cost queries)
+        data = data()
+    return _write_deliveries(project=project, endpoints=endpoints, event_type=event_type, data=data)
+
+
+def _write_deliveries(
+    *, project, endpoints, event_type: str, data: dict, enqueue: bool = True
+) -> list[WebhookDelivery]:
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    payload = events.envelope(event_id=str(event_id), event_type=event_type, data=data, at=now)
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(
+                project=project,
+                endpoint=endpoint,
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+                next_attempt_at=now,
+                give_up_at=now + delivery_attempts.RETRY_WINDOW,
+            )
+            for endpoint in endpoints
+        )
+        if enqueue:
+            for delivery in deliveries:
+                _enqueue_on_commit(delivery.pk)
+    return deliveries
+
+
+def _enqueue_on_commit(delivery_id) -> None:
+    # robust: a broker that is down must not fail the caller's change; the sweeper catches up.
+    transaction.on_commit(lambda: jobs.enqueue_delivery(delivery_id), robust=True)
+
+
+# --- Endpoints -----------------------------------------------------------------------------------
+
+
+def validate_endpoint_url(url: str, *, allow_private: bool = False) -> None:
+    """https (http only with DEBUG), no credentials, and - unless allowed - a host that does
+    not resolve to a private address. Delivery checks the address again on every attempt."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        raise ValidationError({"url": "The port is not valid."}) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError({"url": "Enter an absolute http(s) URL."})
+    if parts.scheme != "https" and not settings.DEBUG:
+        raise ValidationError({"url": "Webhook URLs must use https."})
+    if parts.username or parts.password:
+        raise ValidationError({"url": "Put no credentials in the URL; verify the signature."})
+    if allow_private or settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
+        return
+    try:
+        http.check_url(url)
+    except http.UnsafeDestination:
+        raise ValidationError(
+            {"url": "The URL resolves to a private, loopback or link-local address."}
+        ) from None
+    except (socket.gaierror, UnicodeError):
+        pass  # not resolvable yet: the check at delivery time still applies
+
+
+@transaction.atomic
+def endpoint_create(
+    *,
+    project: Project,
+    url: str,
+    description: str = "",
+    event_types: list[str] | None = None,
+    is_active: bool = True,
+) -> WebhookEndpoint:
+    """A new endpoint with a new signing secret (`endpoint.secret`, shown to the caller once)."""
+    validate_endpoint_url(url)
+    return WebhookEndpoint.objects.create(
+        project=project,
+        url=url,
+        description=description,
+        event_types=list(event_types or []),
+        is_active=is_active,
+    )
+
+
+@transaction.atomic
+def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change `url`, `description`, `event_types`, `is_active`. Enabling an endpoint clears
+    the reason it was disabled and its failure streak."""
+    if "url" in changes and changes["url"] != endpoint.url:
+        validate_endpoint_url(changes["url"], allow_private=endpoint.allow_private_addresses)
+    for name, value in changes.items():
+        setattr(endpoint, name, value)
+    if changes.get("is_active"):
+        endpoint.disabled_reason = ""
+        endpoint.disabled_at = None
+        endpoint.failing_since = None
+    elif changes.get("is_active") is False and not endpoint.disabled_at:
+        endpoint.disabled_at = timezone.now()
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, overlap: timedelta = DEFAULT_ROTATION_OVERLAP
+) -> WebhookEndpoint:
+    """A new signing secret (`endpoint.secret`, shown once). The old one keeps signing, beside
+    the new one, for `overlap`; zero retires it at once."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if overlap > timedelta(0):
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + overlap
+    else:
+        endpoint.previous_secret = ""
+        endpoint.previous_secret_expires_at = None
+    endpoint.secret = generate_secret()
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Send a `webhook.test` event to this endpoint now, whatever its filter, and return the
+    delivery with the first attempt's outcome. A failed test is retried like any event."""
+    with transaction.atomic():
+        (delivery,) = _write_deliveries(
+            project=endpoint.project,
+            endpoints=[endpoint],
+            event_type=events.WEBHOOK_TEST,
+            data=events.webhook_test(endpoint),
+            enqueue=False,  # attempted right here; the sweeper takes over if that fails
+        )
+    delivery_attempts.attempt(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    return delivery
+
+
+# --- Deliveries --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again, with the same event id, and retry it for another 24 h if needed.
+    A pending delivery is simply made due now."""
+    now = timezone.now()
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.next_attempt_at = now
+    delivery.give_up_at = now + delivery_attempts.RETRY_WINDOW
+    delivery.save(update_fields=["status", "next_attempt_at", "give_up_at", "updated_at"])
+    _enqueue_on_commit(delivery.pk)
+    return delivery
+
+
+def deliveries_sweep() -> int:
+    """Queue every due delivery: retries whose time has come, and new deliveries whose queueing
+    was lost. Queueing one twice is harmless: only one worker can claim an attempt."""
+    due = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for delivery_id in due:
+        jobs.enqueue_delivery(delivery_id)
+    return len(due)
+
+
+def deliveries_cleanup(*, older_than: timedelta | None = None) -> int:
+    """Delete finished deliveries (and their attempt logs) older than the retention period."""
+    if older_than is None:
+        older_than = timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
+    old = WebhookDelivery.objects.filter(created_at__lt=timezone.now() - older_than).exclude(
+        status=WebhookDelivery.Status.PENDING
+    )
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:CLEANUP_BATCH]):
+        deleted += (
+            WebhookDelivery.objects.filter(pk__in=batch)
+            .delete()[1]
+            .get(WebhookDelivery._meta.label, 0)
+        )
+    return deleted

@@ -1,0 +1,158 @@
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from config.api.exceptions import ApiError
+from projects.authentication import request_project
+from projects.scoping import ProjectScopedMixin
+
+from . import events, services
+from .models import WebhookDelivery, WebhookEndpoint
+from .serializers import (
+    EventTypeSerializer,
+    RotateSecretInputSerializer,
+    WebhookDeliverySerializer,
+    WebhookEndpointInputSerializer,
+    WebhookEndpointSerializer,
+    WebhookEndpointWithSecretSerializer,
+)
+
+UUID_PATTERN = "[0-9a-fA-F-]{36}"
+
+
+class DeliveryPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _django_errors(call, **kwargs):
+    try:
+        return call(**kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from None
+
+
+def _require_active(endpoint: WebhookEndpoint) -> None:
+    if not endpoint.is_active:
+        raise ApiError(
+            "endpoint_disabled",
+            "The endpoint is disabled; enable it first.",
+            status.HTTP_409_CONFLICT,
+        )
+
+
+class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
+    """Webhook endpoints of the caller's project. The signing secret is in the response to
+    create and rotate_secret only."""
+
+    queryset = WebhookEndpoint.objects.all()
+    serializer_class = WebhookEndpointSerializer
+    lookup_value_regex = UUID_PATTERN
+
+    def list(self, request):
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=WebhookEndpointInputSerializer, responses={201: WebhookEndpointWithSecretSerializer}
+    )
+    def create(self, request):
+        data = WebhookEndpointInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = _django_errors(
+            services.endpoint_create, project=request_project(request), **data.validated_data
+        )
+        return Response(
+            WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=WebhookEndpointInputSerializer)
+    def update(self, request, pk=None, partial=False):
+        endpoint = self.get_object()
+        data = WebhookEndpointInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        endpoint = _django_errors(
+            services.endpoint_update, endpoint=endpoint, **data.validated_data
+        )
+        return Response(self.get_serializer(endpoint).data)
+
+    @extend_schema(request=WebhookEndpointInputSerializer)
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Send a `webhook.test` event now and answer with the first attempt's outcome."""
+        endpoint = self.get_object()
+        _require_active(endpoint)
+        delivery = services.endpoint_send_test(endpoint=endpoint)
+        return Response(WebhookDeliverySerializer(delivery).data)
+
+    @extend_schema(
+        request=RotateSecretInputSerializer, responses={200: WebhookEndpointWithSecretSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def rotate_secret(self, request, pk=None):
+        """A new signing secret, shown once; the old one keeps signing for `overlap_seconds`."""
+        data = RotateSecretInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        endpoint = services.endpoint_rotate_secret(
+            endpoint=self.get_object(),
+            overlap=timedelta(seconds=data.validated_data["overlap_seconds"]),
+        )
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
+
+    @extend_schema(responses=WebhookDeliverySerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=DeliveryPagination)
+    def deliveries(self, request, pk=None):
+        """The endpoint's deliveries, newest first, each with its attempts."""
+        queryset = self.get_object().deliveries.prefetch_related("attempts")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliverySerializer},
+        parameters=[OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=f"deliveries/(?P<delivery_id>{UUID_PATTERN})/retry",
+        url_name="delivery-retry",
+    )
+    def retry_delivery(self, request, pk=None, delivery_id=None):
+        """Deliver again (same event id) and retry for another 24 h if needed."""
+        endpoint = self.get_object()
+        delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, endpoint=endpoint)
+        _require_active(endpoint)
+        delivery = services.delivery_retry(delivery=delivery)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses=EventTypeSerializer(many=True),
+        examples=[
+            OpenApiExample(name, value=EventTypeSerializer(event_type).data, response_only=True)
+            for name, event_type in events.CATALOGUE.items()
+        ],
+    )
+    @action(detail=False, methods=["get"])
+    def event_types(self, request):
+        """Every event type, with an example body."""
+        return Response(EventTypeSerializer(events.CATALOGUE.values(), many=True).data)
