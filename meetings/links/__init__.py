@@ -1,0 +1,105 @@
+"""Meeting-link detection: find the join link of a calendar event, its platform and invite.
+
+Pure Python, no Django: safe to call from the sync engine, the API serializers and scripts.
+
+Which link wins when several appear (first match wins, in this order):
+
+1. The provider's structured conference field: Google `conferenceData.entryPoints` (video entry
+   points, in order), then `hangoutLink`; Graph `onlineMeeting.joinUrl`, then the legacy
+   `onlineMeetingUrl`. The organiser's calendar put them there, so they beat anything typed.
+2. The location: Google `location`; Graph `location.displayName`/`locationUri`, then each of
+   `locations[]`.
+3. The first join link in the text, by position: Google `description`, Graph `body.content`
+   (or `bodyPreview` when the body is missing); then the title (`summary`/`subject`).
+
+Within a text every URL is considered in order of appearance. A candidate is first unwrapped
+(Outlook Safe Links, Teams' own Safe Links page, OWA redirects, Google redirects, Proofpoint
+v1/v2/v3, Barracuda, Cisco, Trend Micro, Sophos, FireEye, Symantec, social redirects; nested up
+to six deep; Mimecast keeps the target server-side, so its links cannot be undone) and then
+handed to the handler of its domain, which either accepts it as a join link (normalised URL,
+meeting id, passcode, invite) or rejects it with a reason (home, download, support, dial-in,
+recording, registration pages; Teams channel/chat links; Meet pages without a code...).
+Rejected links never stop the search.
+
+Passcodes come from the URL only (Zoom `pwd`, Teams `p`, RingCentral `pw`, BlueJeans path), never
+from prose such as "Passcode: 123456", which often belongs to a dial-in.
+
+Normalised URLs keep the platform's own form (host, including vanity, regional and government
+hosts, and path shape) with https, a lower-cased host, and only the parameters that identify the
+meeting (Zoom `pwd`, webinar `tk`; Teams `context` reduced to Tid/Oid; Teams short links `p`;
+Webex `MTID`); tracking parameters and fragments go. Wrappers and launchers are removed, Zoom
+start (/s/), web-client (/wc/) and zoommtg:// links become the /j/ link, Webex join-service pages
+become j.php. `normalize_meeting_url` is idempotent.
+
+`meeting_id` is the id a person would type or the platform's own key: Zoom's number (None for
+/my/ personal links), the Meet code (None for lookup/nickname links), the Teams thread id for
+meetup-join links or the numeric id of /meet/ links, the Webex MTID or personal room name, the
+GoTo meeting id or room name.
+
+Everything runs in linear time (anchor search plus bounded look-behind, no backtracking-prone
+regex), text is capped at 4 MB and 1,000 candidates per field, and no function here raises.
+"""
+
+from .detect import (
+    Candidate,
+    Detection,
+    analyse_url,
+    detect_meeting_link,
+    explain_text,
+    invite_fields,
+    normalize_meeting_url,
+)
+from .events import (
+    detect_from_google_event,
+    detect_from_graph_event,
+    explain_google_event,
+    explain_graph_event,
+)
+from .platforms import (
+    BLUEJEANS,
+    CHIME,
+    DIALPAD,
+    GOOGLE_MEET,
+    GOTO_MEETING,
+    JITSI,
+    LIFESIZE,
+    MICROSOFT_TEAMS,
+    RINGCENTRAL,
+    SLACK,
+    WEBEX,
+    WHEREBY,
+    ZOHO,
+    ZOOM,
+)
+
+PLATFORMS = (
+    ZOOM,
+    GOOGLE_MEET,
+    MICROSOFT_TEAMS,
+    WEBEX,
+    GOTO_MEETING,
+    CHIME,
+    JITSI,
+    WHEREBY,
+    RINGCENTRAL,
+    BLUEJEANS,
+    SLACK,
+    ZOHO,
+    LIFESIZE,
+    DIALPAD,
+)
+
+__all__ = [
+    "PLATFORMS",
+    "Candidate",
+    "Detection",
+    "analyse_url",
+    "detect_from_google_event",
+    "detect_from_graph_event",
+    "detect_meeting_link",
+    "explain_google_event",
+    "explain_graph_event",
+    "explain_text",
+    "invite_fields",
+    "normalize_meeting_url",
+]
