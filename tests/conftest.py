@@ -9,6 +9,8 @@ from projects.models import ApiKey, Project
 
 from .factories import ProjectFactory
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 @dataclass
 class Tenant:

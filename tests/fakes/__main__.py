@@ -1,0 +1,57 @@
+"""Run both fakes for a local demo: `python -m tests.fakes [--google-port 8701] ...`.
+
+Seeds one account per provider with a generated calendar around today and prints the
+environment variables that point calsync at the fakes. The authorize endpoints consent
+automatically (as the seeded user), so the whole connect flow works in a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from .generators import populate
+from .google import FakeGoogle
+from .microsoft import FakeMicrosoft
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--google-port", type=int, default=8701)
+    parser.add_argument("--microsoft-port", type=int, default=8702)
+    parser.add_argument("--google-email", default="dana.lee@example.com")
+    parser.add_argument("--microsoft-email", default="dana@contoso.example")
+    parser.add_argument("--events", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    google = FakeGoogle(port=args.google_port).start()
+    microsoft = FakeMicrosoft(port=args.microsoft_port).start()
+    google.add_account(args.google_email, name="Dana Lee", time_zone="America/New_York")
+    microsoft.add_account(args.microsoft_email, name="Dana Lee")
+    populate(google, args.google_email, seed=args.seed, n=args.events)
+    populate(microsoft, args.microsoft_email, seed=args.seed, n=args.events)
+
+    print("# Fake providers are running. Point calsync at them with:")
+    print(f"GOOGLE_OAUTH_AUTHORIZE_URL={google.authorize_url}")
+    print(f"GOOGLE_OAUTH_TOKEN_URL={google.token_url}")
+    print(f"GOOGLE_USERINFO_URL={google.userinfo_url}")
+    print(f"GOOGLE_CALENDAR_API_URL={google.calendar_api_url}")
+    print(f"MICROSOFT_AUTHORITY_HOST={microsoft.authority_host}")
+    print(f"MICROSOFT_GRAPH_URL={microsoft.graph_url}")
+    print(f"REQUESTS_CA_BUNDLE={microsoft.ca_bundle_path}")
+    print(f"# Google OAuth client: {google.client_id} / {google.client_secret}")
+    print(f"# Microsoft OAuth client: {microsoft.client_id} / {microsoft.client_secret}")
+    print("# Ctrl-C to stop.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        google.stop()
+        microsoft.stop()
+
+
+if __name__ == "__main__":
+    main()
