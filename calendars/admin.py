@@ -1,5 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
+from meetings.models import Meeting
 from projects.admin_utils import BigTableAdmin, masked_secret
 
 from .models import Calendar, CalendarUser, OAuthApp
@@ -45,10 +48,14 @@ class CalendarAdmin(BigTableAdmin):
         "platform",
         "email",
         "state",
+        "failure_reason",
+        "meeting_count",
         "project",
         "calendar_user",
         "last_successful_sync_at",
+        "last_attempted_sync_at",
     ]
+    actions = ["sync_now", "disconnect"]
     list_filter = ["platform", "state", "project"]
     list_select_related = ["project", "calendar_user"]
     search_fields = ["email", "=id", "calendar_user__external_id", "deduplication_key"]
@@ -69,4 +76,47 @@ class CalendarAdmin(BigTableAdmin):
         "push_channel_id",
         "push_resource_id",
         "push_expires_at",
+        "meeting_count",
     ]
+
+    def get_queryset(self, request):
+        # A correlated count: evaluated for the page's rows only, not the whole table.
+        meetings = (
+            Meeting.objects.filter(calendar=OuterRef("pk"), is_deleted=False)
+            .order_by()
+            .values("calendar")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(_meetings=Coalesce(Subquery(meetings), 0))
+
+    @admin.display(description="meetings", ordering="_meetings")
+    def meeting_count(self, calendar) -> int:
+        return calendar._meetings
+
+    @admin.display(description="failure")
+    def failure_reason(self, calendar) -> str:
+        failure = calendar.connection_failure_data or {}
+        return failure.get("error", "") if isinstance(failure, dict) else ""
+
+    @admin.action(description="Sync now (in the background)")
+    def sync_now(self, request, queryset):
+        from .services import calendar_request_sync
+
+        count = 0
+        for calendar in queryset.exclude(state=Calendar.State.DISCONNECTED):
+            calendar_request_sync(calendar=calendar)
+            count += 1
+        messages.success(request, f"Queued a sync of {count} calendar(s).")
+
+    @admin.action(description="Disconnect (stop syncing, cancel upcoming bots)")
+    def disconnect(self, request, queryset):
+        from .providers.base import PermanentError
+        from .services import calendar_mark_disconnected
+
+        for calendar in queryset:
+            calendar_mark_disconnected(
+                calendar=calendar,
+                error=PermanentError(f"Disconnected by {request.user} in the admin."),
+            )
+        messages.success(request, f"Disconnected {queryset.count()} calendar(s).")

@@ -91,8 +91,14 @@ class Calendar(BaseModel):
     metadata = models.JSONField(default=dict, blank=True)
     deduplication_key = models.CharField(max_length=2000, null=True, blank=True)
 
-    # Sync bookkeeping (see the sync engine).
+    # The last access token, so most syncs need no token request.
+    access_token = EncryptedTextField(editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Sync bookkeeping (see calendars/sync.py). The cursor covers [sync_window_start, _end).
     sync_cursor = models.TextField(blank=True, default="", editable=False)
+    sync_window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    sync_window_end = models.DateTimeField(null=True, blank=True, editable=False)
     sync_due_at = models.DateTimeField(null=True, blank=True)
     sync_lease_owner = models.CharField(max_length=100, blank=True, default="", editable=False)
     sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)

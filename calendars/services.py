@@ -6,8 +6,11 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bots.services import bots_release_meetings
+from bots.reconcile import reconcile_meetings
+from meetings.models import Meeting
 from projects.models import Project
+from webhooks import events
+from webhooks.services import emit_event
 
 from .models import Calendar, CalendarUser
 from .providers.base import Grant
@@ -51,14 +54,27 @@ def calendar_user_update(
         changed.append("external_id")
     if changed:
         calendar_user.save(update_fields=[*changed, "updated_at"])
+        emit_event(
+            project=calendar_user.project,
+            event_type=events.CALENDAR_USER_UPDATED,
+            data=lambda: events.calendar_user_event(calendar_user),
+        )
+        # Preferences (and the bot name) decide every upcoming meeting of the user.
+        reconcile_meetings(meeting_ids=list(_upcoming(calendar__calendar_user=calendar_user)))
     return calendar_user
+
+
+def _upcoming(**filters):
+    return Meeting.objects.filter(
+        is_deleted=False, end_time__gt=timezone.now(), **filters
+    ).values_list("pk", flat=True)
 
 
 def _calendar_remove(calendar: Calendar, *, reason: str) -> None:
     """The calendar and its meetings go; bots that served only them are cancelled."""
-    bots_release_meetings(
-        meeting_ids=list(calendar.meetings.values_list("pk", flat=True)), reason=reason
-    )
+    meeting_ids = list(calendar.meetings.values_list("pk", flat=True))
+    Meeting.objects.filter(pk__in=meeting_ids).update(is_deleted=True)
+    reconcile_meetings(meeting_ids=meeting_ids)
     logger.info("calendar %s removed (%s)", calendar.pk, reason)
     calendar.delete()
 
@@ -74,6 +90,11 @@ def calendar_user_disconnect(*, calendar_user: CalendarUser, platform: str) -> C
 def calendar_user_delete(*, calendar_user: CalendarUser) -> None:
     for calendar in calendar_user.calendars.select_for_update():
         _calendar_remove(calendar, reason="calendar_user_deleted")
+    emit_event(
+        project=calendar_user.project,
+        event_type=events.CALENDAR_USER_DELETED,
+        data=events.calendar_user_event(calendar_user),
+    )
     calendar_user.delete()
 
 
@@ -94,8 +115,108 @@ def calendar_connect(*, calendar_user: CalendarUser, platform: str, grant: Grant
     )
     calendar.set_state(Calendar.State.CONNECTED)
     calendar.save()
+    calendar.project = calendar_user.project
+    _emit_state_change(calendar, previous_state=None)
     calendar_request_sync(calendar=calendar)
     return calendar
+
+
+def _emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None:
+    for event_type, payload in (
+        (
+            events.CALENDAR_STATE_CHANGE,
+            lambda: events.calendar_state_change(calendar, previous_state=previous_state),
+        ),
+        (events.CALENDAR_UPDATE, lambda: events.calendar_update(calendar)),
+    ):
+        emit_event(project=calendar.project, event_type=event_type, data=payload)
+
+
+def calendar_sync_news(*, calendar: Calendar, previous_state: str, result) -> None:
+    """Inside a sync's final transaction: the calendar became connected, meetings changed."""
+    if previous_state != calendar.state:
+        _emit_state_change(calendar, previous_state=previous_state)
+    if not result.changed_event_ids:
+        return
+
+    def payload(builder):
+        meeting_ids = Meeting.objects.filter(
+            calendar=calendar, platform_event_id__in=result.changed_event_ids
+        ).values_list("pk", flat=True)
+        return builder(calendar, last_updated_ts=result.started_at, meeting_ids=list(meeting_ids))
+
+    for event_type, builder in (
+        (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
+        (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
+    ):
+        emit_event(
+            project=calendar.project,
+            event_type=event_type,
+            data=lambda builder=builder: payload(builder),
+        )
+
+
+class StaffDisconnect(Exception):
+    code = "disconnected_by_staff"
+
+
+@transaction.atomic
+def calendar_mark_disconnected(*, calendar: Calendar, error: Exception) -> Calendar:
+    """The provider refused us for good (revoked grant, rejected client, calendar gone): stop
+    syncing until the credentials change, cancel the bots of its upcoming meetings."""
+    calendar = Calendar.objects.select_for_update().select_related("project").get(pk=calendar.pk)
+    if calendar.state == Calendar.State.DISCONNECTED:
+        return calendar
+    previous_state = calendar.state
+    calendar.set_state(
+        Calendar.State.DISCONNECTED,
+        failure={
+            "error": getattr(error, "code", error.__class__.__name__),
+            "message": str(error)[:500],
+            "detail": getattr(error, "detail", {}),
+            "timestamp": timezone.now().isoformat(),
+        },
+    )
+    # The channel dies with the grant; nothing can stop it any more.
+    calendar.push_channel_id = calendar.push_resource_id = calendar.push_token = ""
+    calendar.push_expires_at = calendar.sync_due_at = None
+    calendar.save()
+    _emit_state_change(calendar, previous_state=previous_state)
+    reconcile_meetings(meeting_ids=list(_upcoming(calendar=calendar)))
+    return calendar
+
+
+def calendar_after_sync(*, calendar: Calendar, result) -> None:
+    """Follow-ups of a successful sync: bots follow the changed meetings, the push channel
+    stays alive."""
+    from .push import channel_needs_renewal
+
+    if result.changed_event_ids:
+        changed = Meeting.objects.filter(
+            calendar=calendar, platform_event_id__in=result.changed_event_ids
+        ).values_list("pk", flat=True)
+        reconcile_meetings(meeting_ids=list(changed))
+
+    if channel_needs_renewal(calendar):
+        transaction.on_commit(lambda: _enqueue("calendars.jobs.ensure_push_channel", calendar.pk))
+
+
+def calendar_mark_due(*, calendar_id) -> bool:
+    """A push notification: ask for a sync. Only the first of a burst queues a job; the others
+    find the calendar already due. A calendar in back-off keeps its later due time."""
+    marked = (
+        Calendar.objects.filter(pk=calendar_id, sync_due_at__isnull=True)
+        .exclude(state=Calendar.State.DISCONNECTED)
+        .update(sync_due_at=timezone.now())
+    )
+    if marked:
+        transaction.on_commit(lambda: _enqueue("calendars.jobs.sync_calendar", calendar_id))
+    return bool(marked)
+
+
+def calendar_drop_push_channel(*, calendar_id) -> None:
+    """Forget a channel the provider removed or wants replaced; the next sync opens a new one."""
+    Calendar.objects.filter(pk=calendar_id).update(push_expires_at=None)
 
 
 def calendar_user_sync_now(*, calendar_user: CalendarUser) -> None:
@@ -110,10 +231,10 @@ def calendar_user_sync_now(*, calendar_user: CalendarUser) -> None:
 def calendar_request_sync(*, calendar: Calendar) -> None:
     """Mark the calendar due; the sync job runs after the surrounding transaction commits."""
     Calendar.objects.filter(pk=calendar.pk).update(sync_due_at=timezone.now())
-    transaction.on_commit(lambda: _enqueue_sync(calendar.pk))
+    transaction.on_commit(lambda: _enqueue("calendars.jobs.sync_calendar", calendar.pk))
 
 
-def _enqueue_sync(calendar_id) -> None:
+def _enqueue(job: str, calendar_id) -> None:
     from django_q.tasks import async_task
 
-    async_task("calendars.jobs.sync_calendar", str(calendar_id), group="sync")
+    async_task(job, str(calendar_id), group="calendars")

@@ -1,17 +1,494 @@
-"""The sync engine. Until it lands, a sync only records that it was attempted."""
+"""The sync engine: keep a calendar's meetings equal to the provider's events in the horizon.
 
+One sync of one calendar:
+1. take the calendar's lease (a conditional UPDATE: works on PostgreSQL and SQLite; a crashed
+   worker's lease simply expires), so one worker syncs a calendar at a time;
+2. read only what changed since the stored cursor (Google sync token, Graph delta link), or the
+   whole horizon when there is none; a grown horizon is fetched slice-wise (Google) or by a new
+   round (Graph, whose delta link encodes its window); an expired cursor means a clean full sync;
+3. per page, outside any transaction while on the network, then in one short transaction:
+   upsert what changed (one INSERT .. ON CONFLICT for the page, rows whose fingerprint is
+   unchanged are not touched) and soft-delete what went away;
+4. after a full round, soft-delete the meetings of the horizon the provider no longer has;
+5. store the new cursor only after the last page, so a crash anywhere replays the round and
+   converges (every write is idempotent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
 import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import Calendar
+from meetings.models import Meeting
+
+from .models import Calendar, OAuthApp
+from .providers import get_provider
+from .providers.base import (
+    AuthRevoked,
+    CalendarSession,
+    ClientRejected,
+    Credentials,
+    CursorExpired,
+    OAuthClient,
+    Page,
+    PermanentError,
+    ProviderError,
+    Window,
+)
 
 logger = logging.getLogger(__name__)
 
+# Meeting fields a sync owns (everything else - override, decision - belongs to other rules).
+SYNCED_FIELDS = (
+    "ical_uid",
+    "series_id",
+    "title",
+    "description",
+    "location",
+    "start_time",
+    "end_time",
+    "is_all_day",
+    "status",
+    "organizer_email",
+    "attendees",
+    "is_external",
+    "is_hosted_by_me",
+    "is_recurring",
+    "visibility",
+    "meeting_url",
+    "meeting_platform",
+    "meeting_invite",
+    "raw",
+    "provider_updated_at",
+)
+UPSERT_BATCH = 1000
+_MAX_LENGTHS = {
+    f.name: f.max_length
+    for f in Meeting._meta.concrete_fields
+    if getattr(f, "max_length", None) and f.name in SYNCED_FIELDS
+}
 
-def sync_calendar_by_id(calendar_id) -> None:
-    updated = Calendar.objects.filter(pk=calendar_id).update(
-        last_attempted_sync_at=timezone.now(), sync_due_at=None
+
+class LeaseLost(Exception):
+    """Another worker took the calendar over (our lease expired): stop writing."""
+
+
+@dataclass
+class SyncResult:
+    status: str  # synced | busy | skipped | retry | disconnected
+    full: bool = False
+    upserted: int = 0
+    deleted: int = 0
+    skipped_events: int = 0
+    changed_event_ids: set[str] = field(default_factory=set)
+    error: str = ""
+    started_at: datetime = field(default_factory=timezone.now)
+
+
+def horizon(project, now: datetime) -> Window:
+    """Whole UTC days, so the window (and with it Graph's delta round) moves once a day."""
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return Window(
+        start=today - timedelta(days=project.sync_days_past),
+        end=today + timedelta(days=project.sync_days_future + 1),
     )
-    if not updated:
-        logger.info("calendar %s is gone; nothing to sync", calendar_id)
+
+
+def credentials_for(calendar: Calendar) -> Credentials:
+    if calendar.oauth_client_id:
+        client = OAuthClient(calendar.oauth_client_id, calendar.oauth_client_secret)
+    else:
+        app = OAuthApp.objects.filter(
+            project_id=calendar.project_id, platform=calendar.platform
+        ).first()
+        if app is None:
+            raise PermanentError("The project has no OAuth app for this platform.")
+        client = OAuthClient(app.client_id, app.client_secret, app.tenant)
+    return Credentials(
+        client=client,
+        refresh_token=calendar.refresh_token,
+        access_token=calendar.access_token,
+        access_token_expires_at=calendar.access_token_expires_at,
+    )
+
+
+# --- lease ----------------------------------------------------------------------------------------
+
+
+def _acquire(calendar_id, owner: str, now: datetime) -> bool:
+    free = Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
+    return bool(
+        Calendar.objects.filter(free, pk=calendar_id)
+        .exclude(state=Calendar.State.DISCONNECTED)
+        .update(
+            sync_lease_owner=owner,
+            sync_lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+            sync_due_at=None,  # this sync answers every request made so far
+            last_attempted_sync_at=now,
+        )
+    )
+
+
+def _fence(calendar_id, owner: str) -> None:
+    """Inside a write transaction: renew our lease, or stop if it is no longer ours."""
+    renewed = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
+        sync_lease_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+    )
+    if not renewed:
+        raise LeaseLost(str(calendar_id))
+
+
+def _release(calendar_id, owner: str) -> bool:
+    """Give the lease back; True when a sync was requested meanwhile (run it again)."""
+    Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
+        sync_lease_owner="", sync_lease_expires_at=None
+    )
+    return Calendar.objects.filter(pk=calendar_id, sync_due_at__lte=timezone.now()).exists()
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+def _fingerprint(fields: dict) -> str:
+    blob = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _fit(fields: dict) -> dict:
+    """Provider data that would break a column (or the batch with it) is cut to fit."""
+    for name, limit in _MAX_LENGTHS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            fields[name] = value[:limit]
+    if fields["end_time"] < fields["start_time"]:
+        fields["end_time"] = fields["start_time"]
+    return fields
+
+
+class PageWriter:
+    """Applies pages of raw events to one calendar's meetings."""
+
+    def __init__(
+        self, calendar: Calendar, provider, window: Window, owner: str, result: SyncResult
+    ):
+        self.calendar = calendar
+        self.provider = provider
+        self.window = window
+        self.owner = owner
+        self.result = result
+        self.seen: set[str] = set()
+
+    def _parse(self, events: list[dict]) -> tuple[dict[str, dict], set[str]]:
+        present: dict[str, dict] = {}
+        gone: set[str] = set()
+        for raw in events:
+            try:
+                event_id = self.provider.event_id(raw)
+                if self.provider.is_removed(raw):
+                    present.pop(event_id, None)
+                    gone.add(event_id)
+                    continue
+                fields = self.provider.meeting_fields(raw, account_email=self.calendar.email)
+                if fields.get("start_time") is None or fields.get("end_time") is None:
+                    raise ValueError("event without start or end time")
+                fields = _fit(fields)
+            except Exception:
+                # One malformed event must not stop the calendar's sync.
+                logger.warning(
+                    "skipping malformed event of calendar %s", self.calendar.pk, exc_info=True
+                )
+                self.result.skipped_events += 1
+                continue
+            if self.window.contains(fields["start_time"], fields["end_time"]):
+                present[event_id] = fields
+                gone.discard(event_id)
+            else:
+                gone.add(event_id)  # moved out of the horizon, or a change we do not keep
+                present.pop(event_id, None)
+        return present, gone
+
+    def write(self, page: Page) -> None:
+        present, gone = self._parse(page.events)
+        self.seen.update(present)
+        if not present and not gone:
+            return
+        existing = {
+            row[0]: row[1:]
+            for row in Meeting.objects.filter(
+                calendar=self.calendar, platform_event_id__in=[*present, *gone]
+            ).values_list("platform_event_id", "pk", "fingerprint", "is_deleted")
+        }
+        now = timezone.now()
+        rows = []
+        for event_id, fields in present.items():
+            fingerprint = _fingerprint({k: fields[k] for k in SYNCED_FIELDS})
+            known = existing.get(event_id)
+            if known and known[1] == fingerprint and not known[2]:
+                continue
+            rows.append(
+                Meeting(
+                    project_id=self.calendar.project_id,
+                    calendar=self.calendar,
+                    platform_event_id=event_id,
+                    fingerprint=fingerprint,
+                    is_deleted=False,
+                    created_at=now,
+                    updated_at=now,
+                    **{k: fields[k] for k in SYNCED_FIELDS},
+                )
+            )
+        deleted = [existing[e][0] for e in gone if e in existing and not existing[e][2]]
+        if not rows and not deleted:
+            return
+        with transaction.atomic():
+            _fence(self.calendar.pk, self.owner)
+            if rows:
+                _upsert(rows)
+            if deleted:
+                Meeting.objects.filter(pk__in=deleted).update(is_deleted=True, updated_at=now)
+        self.result.upserted += len(rows)
+        self.result.deleted += len(deleted)
+        self.result.changed_event_ids.update(r.platform_event_id for r in rows)
+        self.result.changed_event_ids.update(
+            e for e in gone if e in existing and not existing[e][2]
+        )
+
+    def sweep(self) -> None:
+        """After a full round: what the horizon holds but the provider did not list is gone."""
+        in_window = Meeting.objects.filter(
+            calendar=self.calendar,
+            is_deleted=False,
+            end_time__gt=self.window.start,
+            start_time__lt=self.window.end,
+        )
+        missing = {
+            event_id: pk
+            for event_id, pk in in_window.values_list("platform_event_id", "pk")
+            if event_id not in self.seen
+        }
+        if not missing:
+            return
+        with transaction.atomic():
+            _fence(self.calendar.pk, self.owner)
+            Meeting.objects.filter(pk__in=list(missing.values())).update(
+                is_deleted=True, updated_at=timezone.now()
+            )
+        self.result.deleted += len(missing)
+        self.result.changed_event_ids.update(missing)
+
+
+UPSERT_UPDATED = (*SYNCED_FIELDS, "fingerprint", "is_deleted", "updated_at")
+# Below this many rows the ORM's INSERT .. ON CONFLICT is as fast and costs fewer statements.
+COPY_THRESHOLD = 200
+JSON_FIELDS = {
+    f.name for f in Meeting._meta.concrete_fields if f.get_internal_type() == "JSONField"
+}
+
+
+def _upsert(rows: list[Meeting]) -> None:
+    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
+        Meeting.objects.bulk_create(
+            rows,
+            batch_size=UPSERT_BATCH,
+            update_conflicts=True,
+            unique_fields=["calendar", "platform_event_id"],
+            update_fields=list(UPSERT_UPDATED),
+        )
+        return
+    _upsert_by_copy(rows)
+
+
+def _upsert_by_copy(rows: list[Meeting]) -> None:
+    """PostgreSQL, large pages: COPY into a temporary table, then one INSERT .. ON CONFLICT.
+
+    COPY's row encoding runs in psycopg's C code; building the same rows as SQL parameters
+    through the ORM costs several times more per event.
+    """
+    from psycopg.types.json import Jsonb
+
+    table = Meeting._meta.db_table
+    fields = [
+        Meeting._meta.get_field(name)
+        for name in (
+            "id",
+            "project",
+            "calendar",
+            "platform_event_id",
+            "created_at",
+            *UPSERT_UPDATED,
+        )
+    ]
+    columns = [field.column for field in fields]
+    names = ", ".join(f'"{column}"' for column in columns)
+    updates = ", ".join(
+        f'"{Meeting._meta.get_field(n).column}" = EXCLUDED."{Meeting._meta.get_field(n).column}"'
+        for n in UPSERT_UPDATED
+    )
+    # The identifiers come from the model's metadata, never from input.
+    create = f"CREATE TEMP TABLE IF NOT EXISTS meeting_upsert ON COMMIT DELETE ROWS AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
+    merge = f"INSERT INTO {table} ({names}, will_record, will_record_reason) SELECT {names}, false, '' FROM meeting_upsert ON CONFLICT (calendar_id, platform_event_id) DO UPDATE SET {updates}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(create)
+        with cursor.cursor.copy(f"COPY meeting_upsert ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        Jsonb(value) if field.name in JSON_FIELDS and value is not None else value
+                        for field in fields
+                        for value in (getattr(row, field.attname),)
+                    ]
+                )
+        cursor.execute(merge)
+        cursor.execute("DELETE FROM meeting_upsert")
+
+
+# --- one sync -----------------------------------------------------------------------------------
+
+
+def _save_tokens(calendar_id, credentials: Credentials) -> None:
+    # Its own statement, committed at once: a rotated Microsoft refresh token must never be lost.
+    Calendar.objects.filter(pk=calendar_id).update(
+        refresh_token=credentials.refresh_token,
+        access_token=credentials.access_token,
+        access_token_expires_at=credentials.access_token_expires_at,
+    )
+
+
+def _round(session: CalendarSession, writer: PageWriter, *, cursor: str | None) -> str | None:
+    final_cursor = None
+    for page in session.changes(cursor=cursor, window=writer.window):
+        writer.write(page)
+        if page.cursor:
+            final_cursor = page.cursor
+    if cursor is None:
+        writer.sweep()
+    return final_cursor
+
+
+def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
+    from . import services
+
+    provider = get_provider(calendar.platform)
+    window = horizon(calendar.project, timezone.now())
+    session = provider.session(credentials_for(calendar), calendar_id=calendar.platform_calendar_id)
+    session.on_credentials_changed = lambda credentials: _save_tokens(calendar.pk, credentials)
+    writer = PageWriter(calendar, provider, window, owner, result)
+
+    cursor = calendar.sync_cursor or None
+    stored = (
+        Window(calendar.sync_window_start, calendar.sync_window_end)
+        if calendar.sync_window_start and calendar.sync_window_end
+        else None
+    )
+    if cursor and stored != window:
+        if provider.cursor_covers_window or stored is None:
+            cursor = None  # a new round over the new window
+        elif window.end > stored.end:
+            # The horizon grew: instances that entered it have not changed, so no cursor
+            # reports them. Fetch just the new slice.
+            for page in session.window_events(Window(max(stored.end, window.start), window.end)):
+                writer.write(page)
+    result.full = cursor is None
+    try:
+        new_cursor = _round(session, writer, cursor=cursor)
+    except CursorExpired:
+        if cursor is None:
+            raise
+        logger.info("calendar %s: cursor expired, full resync", calendar.pk)
+        result.full = True
+        writer.seen.clear()
+        new_cursor = _round(session, writer, cursor=None)
+
+    with transaction.atomic():
+        _fence(calendar.pk, owner)
+        previous_state = calendar.state
+        updates = {
+            "sync_cursor": new_cursor or "",
+            "sync_window_start": window.start,
+            "sync_window_end": window.end,
+            "last_successful_sync_at": timezone.now(),
+            "consecutive_sync_failures": 0,
+        }
+        if calendar.state != Calendar.State.CONNECTED:
+            calendar.set_state(Calendar.State.CONNECTED)
+            updates.update(
+                state=calendar.state,
+                state_history=calendar.state_history,
+                connection_failure_data=None,
+            )
+        Calendar.objects.filter(pk=calendar.pk).update(**updates)
+        for name, value in updates.items():
+            setattr(calendar, name, value)
+        # Written with the cursor: the news of a sync is never lost, nor sent for a rolled back one.
+        services.calendar_sync_news(calendar=calendar, previous_state=previous_state, result=result)
+    result.status = "synced"
+
+
+def _backoff_seconds(failures: int, retry_after: float | None) -> float:
+    backoff = min(settings.SYNC_MAX_BACKOFF_SECONDS, 30 * 2 ** min(failures, 10))
+    return max(backoff, retry_after or 0)
+
+
+def _record_failure(calendar: Calendar, exc: Exception, retry_after: float | None = None) -> None:
+    failures = calendar.consecutive_sync_failures + 1
+    Calendar.objects.filter(pk=calendar.pk).update(
+        consecutive_sync_failures=failures,
+        sync_due_at=timezone.now() + timedelta(seconds=_backoff_seconds(failures, retry_after)),
+        connection_failure_data={
+            "error": getattr(exc, "code", exc.__class__.__name__),
+            "message": str(exc)[:500],
+            "timestamp": timezone.now().isoformat(),
+            "retrying": True,
+        },
+    )
+
+
+def sync_calendar_by_id(calendar_id) -> SyncResult:
+    """Sync one calendar now, if no other worker is syncing it. Safe to call at any time."""
+    from . import services
+
+    owner = uuid.uuid4().hex
+    if not _acquire(calendar_id, owner, timezone.now()):
+        # Busy (or disconnected/gone): ask for another sync after the running one.
+        Calendar.objects.filter(pk=calendar_id, sync_due_at__isnull=True).exclude(
+            state=Calendar.State.DISCONNECTED
+        ).update(sync_due_at=timezone.now())
+        return SyncResult(status="busy")
+    result = SyncResult(status="skipped")
+    calendar = None
+    again = False
+    try:
+        calendar = Calendar.objects.select_related("project").get(pk=calendar_id)
+        _sync(calendar, owner, result)
+    except (AuthRevoked, ClientRejected, PermanentError) as exc:
+        logger.info("calendar %s disconnected: %s", calendar_id, exc)
+        services.calendar_mark_disconnected(calendar=calendar, error=exc)
+        result.status, result.error = "disconnected", exc.code
+    except ProviderError as exc:  # rate limits, outages: later, as the provider asked
+        _record_failure(calendar, exc, exc.retry_after)
+        result.status, result.error = "retry", exc.code
+    except LeaseLost:
+        result.status = "busy"
+    except Calendar.DoesNotExist:
+        result.status = "skipped"
+    except Exception as exc:
+        logger.exception("calendar %s: sync crashed", calendar_id)
+        if calendar is not None:
+            _record_failure(calendar, exc)
+        raise
+    finally:
+        again = _release(calendar_id, owner)
+    if result.status == "synced":
+        services.calendar_after_sync(calendar=calendar, result=result)
+    if again and result.status == "synced":
+        services.calendar_request_sync(calendar=calendar)
+    return result

@@ -14,7 +14,23 @@ class Periodic:
     minutes: int
 
 
-SCHEDULES: list[Periodic] = []
+SCHEDULES: list[Periodic] = [
+    # Calendars: queue due syncs (push-marked, polling, back-off); roll horizons; retention.
+    # Push channels are renewed after syncs, and every calendar syncs at least once per
+    # SYNC_POLL_INTERVAL_SECONDS, so channel renewal needs no schedule of its own.
+    Periodic("sweep-due-calendars", "calendars.jobs.sweep_due_calendars", 1),
+    Periodic("roll-horizons", "calendars.jobs.roll_horizons", 60),
+    Periodic("purge-old-meetings", "calendars.jobs.purge_old_meetings", 1440),
+    # Bots: a safety sweep re-reconciles meetings of the next 48 h (catches lost jobs, crashes).
+    Periodic("reconcile-upcoming", "bots.reconcile.reconcile_upcoming", 15),
+    # Webhook retries come due here, and deliveries whose queueing was lost are picked up.
+    Periodic("webhooks-sweep", "webhooks.jobs.sweep", 1),
+    Periodic("webhooks-cleanup", "webhooks.jobs.cleanup", 60),
+    # Bots: dispatch at join time (minute precision, never early); retry failed or lost
+    # hand-overs to the dispatch backend.
+    Periodic("bots-dispatch", "bots.jobs.dispatch_due_bots", 1),
+    Periodic("bots-push-sweep", "bots.jobs.sweep_backend_pushes", 1),
+]
 
 NAME_PREFIX = "calsync:"
 

@@ -146,9 +146,41 @@ MICROSOFT_GRAPH_URL = env.url(
     "MICROSOFT_GRAPH_URL", "https://graph.microsoft.com/v1.0/", trailing_slash=True
 )
 
+# --- Sync engine (calendars/sync.py) -----------------------------------------------------------
+GOOGLE_PAGE_SIZE = env.int("GOOGLE_PAGE_SIZE", 2500, minimum=1)
+GRAPH_PAGE_SIZE = env.int("GRAPH_PAGE_SIZE", 500, minimum=1)
+# A calendar with no push channel (or whose notifications got lost) is polled this often.
+SYNC_POLL_INTERVAL_SECONDS = env.int("SYNC_POLL_INTERVAL_SECONDS", 3600, minimum=60)
+# How long one worker may hold a calendar; renewed per page, so it only matters after a crash.
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", 300, minimum=30)
+SYNC_MAX_BACKOFF_SECONDS = env.int("SYNC_MAX_BACKOFF_SECONDS", 3600, minimum=60)
+MEETING_RETENTION_DAYS = env.int("MEETING_RETENTION_DAYS", 60, minimum=1)
+# Provider push channels need a public https PUBLIC_BASE_URL; polling covers the rest.
+PUSH_NOTIFICATIONS = env.bool("PUSH_NOTIFICATIONS", PUBLIC_BASE_URL.startswith("https://"))
+PUSH_CHANNEL_TTL_SECONDS = env.int("PUSH_CHANNEL_TTL_SECONDS", 3 * 86400, minimum=3600)
+
 # --- Outbound HTTP -------------------------------------------------------------------------------
 HTTP_TIMEOUT_SECONDS = env.int("HTTP_TIMEOUT_SECONDS", 15, minimum=1)
 HTTP_USER_AGENT = "calsync/0.1 (+https://github.com/calsync/calsync)"
+
+# --- Outgoing webhooks (webhooks/) -------------------------------------------------------------
+# Seconds a customer's endpoint has to answer one delivery attempt.
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", 15, minimum=1)
+# Deliveries (with their attempt logs) older than this are deleted by a periodic job.
+WEBHOOKS_RETENTION_DAYS = env.int("WEBHOOKS_RETENTION_DAYS", 30, minimum=1)
+# Let every endpoint reach private, loopback and link-local addresses (development, tests, or a
+# receiver on the same private network). Per endpoint, staff can allow it in the admin instead.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", False)
+
+# --- Bot dispatch (bots/) ----------------------------------------------------------------------
+# Seconds an external bot API (the `attendee` backend) has to answer one request.
+BOTS_BACKEND_TIMEOUT_SECONDS = env.int("BOTS_BACKEND_TIMEOUT_SECONDS", 15, minimum=1)
+# A bot that could not be dispatched at its join time is tried again every minute until this
+# long after it (or until its meetings end, if later); then it is marked fatal.
+BOTS_DISPATCH_GRACE_SECONDS = env.int("BOTS_DISPATCH_GRACE_SECONDS", 600, minimum=60)
+# Let every project's bot API base URL be a private, loopback or link-local address (development,
+# tests, a runner on the same network). Per project, staff can allow it in the admin instead.
+BOTS_ALLOW_PRIVATE_ADDRESSES = env.bool("BOTS_ALLOW_PRIVATE_ADDRESSES", False)
 
 # --- Auth, admin, API ----------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -17,5 +17,8 @@ urlpatterns = [
         name="docs",
     ),
     path("api/v1/", include("projects.urls")),
+    path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("calendars.recall_v1.urls")),
+    path("api/v1/", include("calendars.urls")),
+    path("api/v1/", include("bots.urls")),
 ]

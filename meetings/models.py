@@ -5,6 +5,18 @@ from calendars.models import Calendar
 from projects.models import BaseModel, Project
 
 
+class PayloadField(models.JSONField):
+    """A JSON document sent as a plain parameter.
+
+    On PostgreSQL Django bulk-inserts through UNNEST of one array per column, and psycopg
+    escapes text arrays in Python: for provider payloads (kilobytes of JSON per row) that is
+    slower than the multi-row VALUES form. A field with `get_placeholder` opts the insert out.
+    """
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s"
+
+
 class Meeting(BaseModel):
     """One event instance of a connected calendar inside the sync horizon.
 
@@ -46,8 +58,10 @@ class Meeting(BaseModel):
     meeting_invite = models.JSONField(
         null=True, blank=True, help_text="Parsed join details, shaped per meeting platform."
     )
-    raw = models.JSONField(default=dict, blank=True, help_text="The provider's event payload.")
+    raw = PayloadField(default=dict, blank=True, help_text="The provider's event payload.")
     provider_updated_at = models.DateTimeField(null=True, blank=True)
+    # Digest of the synced fields: a sync rewrites a row only when this changes.
+    fingerprint = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     override_should_record = models.BooleanField(null=True, blank=True)
     will_record = models.BooleanField(default=False)

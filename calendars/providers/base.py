@@ -5,7 +5,9 @@ provider payloads or HTTP statuses themselves.
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,13 @@ class ProviderError(Exception):
 
     code = "provider_error"
 
-    def __init__(self, message: str, *, detail: dict | None = None):
+    def __init__(
+        self, message: str, *, detail: dict | None = None, retry_after: float | None = None
+    ):
         super().__init__(message)
         self.detail = detail or {}
+        # Seconds the provider asked us to wait (Retry-After), when it said so.
+        self.retry_after = retry_after
 
 
 class ProviderUnavailable(ProviderError):
@@ -55,6 +61,101 @@ class ClientRejected(ProviderError):
     code = "invalid_client"
 
 
+class AuthRevoked(ProviderError):
+    """The grant is dead (revoked, expired, password reset): the user must connect again."""
+
+    code = "auth_revoked"
+
+
+class RateLimited(ProviderError):
+    """Slow down; try again after `retry_after` seconds."""
+
+    code = "rate_limited"
+
+
+class CursorExpired(ProviderError):
+    """The sync token / delta link is no longer valid: a full sync is required."""
+
+    code = "cursor_expired"
+
+
+class PermanentError(ProviderError):
+    """A failure that retrying will not fix (calendar gone, access denied)."""
+
+    code = "permanent_error"
+
+
+@dataclass
+class Credentials:
+    """What a sync needs to talk to the provider. Providers update the token fields in place
+    (refresh, rotation); the sync engine saves them."""
+
+    client: OAuthClient
+    refresh_token: str
+    access_token: str = ""
+    access_token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    def contains(self, start: datetime, end: datetime) -> bool:
+        # Providers' semantics: an event is in the window when it overlaps it.
+        return end > self.start and start < self.end
+
+
+@dataclass
+class Page:
+    """Raw provider events of one response; `cursor` is set on the last page of a round."""
+
+    events: list[dict]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A push channel: Google watch channel or Graph subscription."""
+
+    id: str
+    resource_id: str
+    expires_at: datetime
+
+
+class CalendarSession(ABC):
+    """One sync's conversation with the provider for one calendar."""
+
+    def __init__(self, credentials: Credentials, *, calendar_id: str = ""):
+        self.credentials = credentials
+        self.calendar_id = calendar_id  # provider calendar id; empty = primary
+        # Called as soon as tokens change, so a rotated refresh token is saved before anything
+        # else can fail.
+        self.on_credentials_changed: Callable[[Credentials], None] | None = None
+
+    def credentials_changed(self) -> None:
+        if self.on_credentials_changed is not None:
+            self.on_credentials_changed(self.credentials)
+
+    @abstractmethod
+    def changes(self, *, cursor: str | None, window: Window) -> Iterator[Page]:
+        """Everything changed since `cursor` (everything in `window` when None), page by page."""
+
+    @abstractmethod
+    def window_events(self, window: Window) -> Iterator[Page]:
+        """All events in `window`, without touching the cursor (used when the horizon grows)."""
+
+    @abstractmethod
+    def watch(
+        self, *, address: str, token: str, channel_id: str, lifecycle_address: str
+    ) -> Channel:
+        """Open a push channel that notifies `address`."""
+
+    @abstractmethod
+    def stop(self, channel: Channel) -> None:
+        """Close a push channel; a channel the provider no longer knows is not an error."""
+
+
 class Provider(ABC):
     platform: str
     label: str
@@ -73,3 +174,23 @@ class Provider(ABC):
 
     def has_calendar_scope(self, grant: Grant) -> bool:
         return bool(self.calendar_scopes & grant.scopes)
+
+    # What a window-based change round must redo when the window moves: Google keeps its sync
+    # token and fetches the new slice; Graph's delta link encodes the window, so it starts over.
+    cursor_covers_window: bool
+
+    @abstractmethod
+    def session(self, credentials: Credentials, *, calendar_id: str = "") -> CalendarSession:
+        """A session for syncing one calendar."""
+
+    @abstractmethod
+    def event_id(self, raw: dict) -> str:
+        """The provider's id of an event instance."""
+
+    @abstractmethod
+    def is_removed(self, raw: dict) -> bool:
+        """The entry says the instance is gone (Google `cancelled`, Graph `@removed`)."""
+
+    @abstractmethod
+    def meeting_fields(self, raw: dict, *, account_email: str) -> dict:
+        """The Meeting model's synced fields for one event."""

@@ -1,0 +1,54 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from calendars.models import Calendar
+from calendars.sync import sync_calendar_by_id
+
+
+class Command(BaseCommand):
+    help = "Sync calendars now, in this process (for support staff): ids, or --all connected ones."
+
+    def add_arguments(self, parser):
+        parser.add_argument("calendar_ids", nargs="*", metavar="CALENDAR_ID")
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            dest="all_calendars",
+            help="Every calendar not disconnected.",
+        )
+
+    def handle(self, *args, calendar_ids, all_calendars, **options):
+        if bool(calendar_ids) == all_calendars:
+            raise CommandError("Give calendar ids or --all (not both).")
+        if all_calendars:
+            ids = list(
+                Calendar.objects.exclude(state=Calendar.State.DISCONNECTED)
+                .order_by("created_at")
+                .values_list("pk", flat=True)
+            )
+        else:
+            try:
+                found = set(
+                    Calendar.objects.filter(pk__in=calendar_ids).values_list("pk", flat=True)
+                )
+            except ValidationError:
+                raise CommandError("Calendar ids are UUIDs.") from None
+            missing = [c for c in calendar_ids if c not in {str(f) for f in found}]
+            if missing:
+                raise CommandError(f"No calendar with id {', '.join(missing)}.")
+            ids = list(found)
+        failures = 0
+        for position, calendar_id in enumerate(ids, start=1):
+            result = sync_calendar_by_id(calendar_id)
+            failures += result.status not in ("synced", "busy")
+            self.stdout.write(
+                f"{_bar(position, len(ids))} {calendar_id} {result.status}"
+                f" (+{result.upserted} changed, -{result.deleted} removed"
+                f"{', full' if result.full else ''}{', ' + result.error if result.error else ''})"
+            )
+        self.stdout.write(f"{len(ids)} calendar(s) synced, {failures} not.")
+
+
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = round(width * done / total) if total else width
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"

@@ -1,0 +1,85 @@
+"""Provider push channels (Google watch channels, Graph subscriptions).
+
+A notification only marks its calendar due; the sync does the work, so a burst of notifications
+coalesces into one sync. Channels are renewed before they expire; polling covers lost ones.
+"""
+
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Calendar
+from .providers import get_provider
+from .providers.base import Channel, ProviderError
+
+logger = logging.getLogger(__name__)
+
+RENEW_BEFORE = timedelta(days=1)
+
+
+def channel_needs_renewal(calendar: Calendar) -> bool:
+    if not settings.PUSH_NOTIFICATIONS or calendar.state == Calendar.State.DISCONNECTED:
+        return False
+    expires = calendar.push_expires_at
+    return (
+        not calendar.push_channel_id or expires is None or expires - RENEW_BEFORE < timezone.now()
+    )
+
+
+def _public_url(route: str) -> str:
+    return settings.PUBLIC_BASE_URL + reverse(route).rstrip("/") + "/"
+
+
+def ensure_push_channel(calendar_id) -> str:
+    """Open a new channel when the calendar has none or it expires soon; stop the old one."""
+    from .sync import credentials_for
+
+    calendar = Calendar.objects.select_related("project").filter(pk=calendar_id).first()
+    if calendar is None or not channel_needs_renewal(calendar):
+        return "not needed"
+    provider = get_provider(calendar.platform)
+    old = (
+        Channel(calendar.push_channel_id, calendar.push_resource_id, calendar.push_expires_at)
+        if calendar.push_channel_id
+        else None
+    )
+    token = secrets.token_urlsafe(32)
+    try:
+        session = provider.session(
+            credentials_for(calendar), calendar_id=calendar.platform_calendar_id
+        )
+        channel = session.watch(
+            address=_public_url(f"push-{calendar.platform}"),
+            token=token,
+            channel_id=str(uuid.uuid4()),
+            lifecycle_address=_public_url("push-microsoft-lifecycle"),
+        )
+    except ProviderError as exc:
+        # Push is an optimisation: the calendar keeps syncing by polling.
+        logger.warning("calendar %s: push channel setup failed: %s", calendar.pk, exc)
+        return "failed"
+    with transaction.atomic():
+        calendar.push_channel_id = channel.id
+        calendar.push_resource_id = channel.resource_id
+        calendar.push_token = token
+        calendar.push_expires_at = channel.expires_at
+        fields = ["push_channel_id", "push_resource_id", "push_token", "push_expires_at"]
+        # Only if nobody renewed it meanwhile; otherwise our new channel is the extra one.
+        won = Calendar.objects.filter(
+            pk=calendar.pk, push_channel_id=old.id if old else ""
+        ).exists()
+        if won:
+            calendar.save(update_fields=fields)
+    stale = old if won else channel
+    if stale is not None:
+        try:
+            session.stop(stale)
+        except ProviderError as exc:
+            logger.info("calendar %s: stopping channel %s failed: %s", calendar.pk, stale.id, exc)
+    return "renewed" if won else "raced"

@@ -1,0 +1,344 @@
+"""The sync engine's rules, against an in-process provider (tests/calendars/scripted.py)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from bots.models import Bot
+from calendars import jobs, providers
+from calendars.models import Calendar
+from calendars.providers.base import AuthRevoked, ProviderUnavailable, RateLimited
+from calendars.sync import sync_calendar_by_id
+from meetings.models import Meeting
+from tests.factories import BotFactory, CalendarFactory, OAuthAppFactory
+
+from .scripted import ScriptedCalendar, ScriptedProvider, google_event
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def store(monkeypatch):
+    store = ScriptedCalendar()
+    monkeypatch.setitem(providers._instances, "google", ScriptedProvider(store))
+    return store
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    calls = []
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kw: calls.append(args))
+    return calls
+
+
+@pytest.fixture
+def calendar(acme):
+    OAuthAppFactory(project=acme.project, platform="google")
+    return CalendarFactory(
+        project=acme.project, state=Calendar.State.CONNECTING, email="alice@acme.com"
+    )
+
+
+def live(calendar):
+    return dict(
+        Meeting.objects.filter(calendar=calendar, is_deleted=False).values_list(
+            "platform_event_id", "title"
+        )
+    )
+
+
+def test_full_then_incremental(store, calendar):
+    for n in range(5):
+        store.put(google_event(f"e{n}", NOW + timedelta(days=n)))
+    result = sync_calendar_by_id(calendar.pk)
+    assert (result.status, result.full, result.upserted) == ("synced", True, 5)
+    calendar.refresh_from_db()
+    assert calendar.state == "connected"
+    assert calendar.sync_cursor == "5"
+    assert calendar.last_successful_sync_at == NOW
+    assert [h["state"] for h in calendar.state_history][-1] == "connected"
+    assert set(live(calendar)) == {"e0", "e1", "e2", "e3", "e4"}
+    meeting = Meeting.objects.get(platform_event_id="e1")
+    assert meeting.meeting_platform == "google_meet"
+    assert meeting.project_id == calendar.project_id
+
+    # Nothing changed: nothing is written.
+    before = dict(Meeting.objects.values_list("platform_event_id", "updated_at"))
+    store.requests = 0
+    again = sync_calendar_by_id(calendar.pk)
+    assert (again.full, again.upserted, again.deleted) == (False, 0, 0)
+    assert store.requests == 1
+
+    # One change: only that row is touched.
+    store.put(google_event("e2", NOW + timedelta(days=2), summary="Renamed"))
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        changed = sync_calendar_by_id(calendar.pk)
+    assert (changed.upserted, changed.changed_event_ids) == (1, {"e2"})
+    after = dict(Meeting.objects.values_list("platform_event_id", "updated_at"))
+    assert [k for k in after if after[k] != before[k]] == ["e2"]
+    assert live(calendar)["e2"] == "Renamed"
+
+
+def test_cancel_move_and_recreate(store, calendar):
+    store.put(google_event("a", NOW + timedelta(days=1)))
+    store.put(google_event("b", NOW + timedelta(days=2)))
+    sync_calendar_by_id(calendar.pk)
+    store.cancel("a")
+    store.put(google_event("b", NOW + timedelta(days=3)))  # moved
+    result = sync_calendar_by_id(calendar.pk)
+    assert (result.upserted, result.deleted) == (1, 1)
+    assert set(live(calendar)) == {"b"}
+    assert Meeting.objects.get(platform_event_id="a").is_deleted  # soft, not dropped
+    assert Meeting.objects.get(platform_event_id="b").start_time == NOW + timedelta(days=3)
+    store.put(google_event("a", NOW + timedelta(days=1)))  # restored
+    sync_calendar_by_id(calendar.pk)
+    assert set(live(calendar)) == {"a", "b"}
+    assert Meeting.objects.filter(platform_event_id="a").count() == 1
+
+
+def test_events_outside_the_horizon(store, calendar):
+    horizon_days = calendar.project.sync_days_future
+    store.put(google_event("near", NOW + timedelta(days=1)))
+    store.put(google_event("far", NOW + timedelta(days=horizon_days + 2)))
+    sync_calendar_by_id(calendar.pk)
+    assert set(live(calendar)) == {"near"}
+
+    # A stored meeting moved beyond the horizon is removed, not left stale.
+    store.put(google_event("near", NOW + timedelta(days=horizon_days + 5)))
+    sync_calendar_by_id(calendar.pk)
+    assert set(live(calendar)) == set()
+
+    # The horizon rolls forward: "far" enters it without any change at the provider, and
+    # without a full resync.
+    with time_machine.travel(NOW + timedelta(days=3), tick=False):
+        result = sync_calendar_by_id(calendar.pk)
+    assert result.full is False
+    assert set(live(calendar)) == {"far"}
+    calendar.refresh_from_db()
+    assert calendar.sync_window_end > NOW + timedelta(days=horizon_days + 3)
+
+
+def test_expired_cursor_means_clean_full_resync(store, calendar):
+    for name in ("a", "b", "c"):
+        store.put(google_event(name, NOW + timedelta(hours=5)))
+    sync_calendar_by_id(calendar.pk)
+    # The provider lost our cursor, and meanwhile "b" was deleted without a trace in any log.
+    store.expired_cursors.add("3")
+    del store.events["b"]
+    store.put(google_event("d", NOW + timedelta(hours=6)))
+    result = sync_calendar_by_id(calendar.pk)
+    assert (result.status, result.full) == ("synced", True)
+    assert set(live(calendar)) == {"a", "c", "d"}  # exactly the provider's current events
+    calendar.refresh_from_db()
+    assert calendar.sync_cursor == "4"
+
+
+def test_revoked_grant_disconnects(store, calendar, enqueued):
+    store.put(google_event("a", NOW + timedelta(days=1)))
+    store.put(google_event("past", NOW - timedelta(hours=5)))
+    sync_calendar_by_id(calendar.pk)
+    future_bot = BotFactory(project=calendar.project, join_at=NOW + timedelta(days=1))
+    future_bot.meetings.add(Meeting.objects.get(platform_event_id="a"))
+
+    store.fail_next.append(
+        AuthRevoked("Token has been expired or revoked.", detail={"error": "invalid_grant"})
+    )
+    result = sync_calendar_by_id(calendar.pk)
+    assert result.status == "disconnected"
+    calendar.refresh_from_db()
+    assert calendar.state == "disconnected"
+    assert calendar.connection_failure_data["error"] == "auth_revoked"
+    assert calendar.connection_failure_data["detail"] == {"error": "invalid_grant"}
+    assert [h["state"] for h in calendar.state_history][-1] == "disconnected"
+    future_bot.refresh_from_db()
+    assert future_bot.status == Bot.Status.CANCELLED
+    assert set(live(calendar)) == {"a", "past"}  # meetings are kept
+
+    # No more retries until the credentials change.
+    assert jobs.sweep_due_calendars() == 0
+    assert sync_calendar_by_id(calendar.pk).status == "busy"
+    assert store.requests == 2
+
+
+@pytest.mark.parametrize(
+    "error,min_delay",
+    [(RateLimited("slow down", retry_after=120), 120), (ProviderUnavailable("503"), 30)],
+)
+def test_rate_limits_and_outages_retry_later(store, calendar, error, min_delay):
+    store.put(google_event("a", NOW + timedelta(days=1)))
+    sync_calendar_by_id(calendar.pk)
+    store.put(google_event("b", NOW + timedelta(days=2)))
+    store.fail_next.append(error)
+    result = sync_calendar_by_id(calendar.pk)
+    assert result.status == "retry"
+    calendar.refresh_from_db()
+    assert calendar.state == "connected"
+    assert calendar.sync_cursor == "1"  # unchanged: nothing is skipped
+    assert calendar.sync_due_at >= NOW + timedelta(seconds=min_delay)
+    assert calendar.consecutive_sync_failures == 1
+    assert calendar.connection_failure_data["retrying"] is True
+    with time_machine.travel(calendar.sync_due_at, tick=False):
+        assert jobs.sweep_due_calendars() == 1
+        assert sync_calendar_by_id(calendar.pk).status == "synced"
+    assert set(live(calendar)) == {"a", "b"}
+    calendar.refresh_from_db()
+    assert calendar.consecutive_sync_failures == 0
+
+
+def test_crash_mid_sync_loses_nothing(store, calendar, monkeypatch):
+    for n in range(6):
+        store.put(google_event(f"e{n}", NOW + timedelta(hours=n + 1)))
+    session_cls = type(providers._instances["google"].session(None))
+    real_request = session_cls._request
+    calls = {"n": 0}
+
+    def flaky(self):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second page's request dies
+            raise ProviderUnavailable("connection reset")
+        real_request(self)
+
+    monkeypatch.setattr(session_cls, "_request", flaky)
+    assert sync_calendar_by_id(calendar.pk).status == "retry"
+    calendar.refresh_from_db()
+    assert calendar.sync_cursor == ""  # the round did not finish
+    assert len(live(calendar)) == 2  # the first page was kept
+    assert sync_calendar_by_id(calendar.pk).status == "synced"
+    assert len(live(calendar)) == 6
+    assert Meeting.objects.count() == 6
+
+
+def test_one_sync_at_a_time(store, calendar):
+    store.put(google_event("a", NOW + timedelta(days=1)))
+    Calendar.objects.filter(pk=calendar.pk).update(
+        sync_lease_owner="other-worker", sync_lease_expires_at=NOW + timedelta(minutes=2)
+    )
+    assert sync_calendar_by_id(calendar.pk).status == "busy"
+    assert store.requests == 0
+    calendar.refresh_from_db()
+    assert calendar.sync_due_at == NOW  # it runs again once the other worker is done
+
+    # A crashed worker's lease expires.
+    with time_machine.travel(NOW + timedelta(minutes=3), tick=False):
+        assert sync_calendar_by_id(calendar.pk).status == "synced"
+    calendar.refresh_from_db()
+    assert calendar.sync_lease_owner == "" and calendar.sync_lease_expires_at is None
+
+
+def test_a_worker_whose_lease_was_taken_stops_writing(store, calendar, monkeypatch):
+    for n in range(4):
+        store.put(google_event(f"e{n}", NOW + timedelta(hours=n + 1)))
+    session_cls = type(providers._instances["google"].session(None))
+    real_request = session_cls._request
+    state = {"n": 0}
+
+    def steal(self):
+        state["n"] += 1
+        if state["n"] == 2:  # another worker takes over between our pages
+            Calendar.objects.filter(pk=calendar.pk).update(sync_lease_owner="thief")
+        real_request(self)
+
+    monkeypatch.setattr(session_cls, "_request", steal)
+    assert sync_calendar_by_id(calendar.pk).status == "busy"
+    calendar.refresh_from_db()
+    assert calendar.sync_cursor == ""
+    assert calendar.sync_lease_owner == "thief"  # we did not release someone else's lease
+    assert len(live(calendar)) == 2
+
+
+def test_malformed_events_are_skipped(store, calendar):
+    store.put(google_event("good", NOW + timedelta(days=1)))
+    store.put({"id": "no-times", "status": "confirmed", "summary": "?"})
+    store.put({"id": "garbage", "start": "yesterday", "end": 5})
+    store.put(
+        google_event("huge", NOW + timedelta(days=1), visibility="v" * 500, summary="x" * 100000)
+    )
+    result = sync_calendar_by_id(calendar.pk)
+    assert result.status == "synced"
+    assert result.skipped_events == 2
+    assert set(live(calendar)) == {"good", "huge"}
+
+
+def test_incremental_sync_sql_statements_do_not_grow(
+    store, calendar, django_assert_max_num_queries
+):
+    store.page_size = 2500
+    counts = []
+    for size in (20, 200):
+        Meeting.objects.all().delete()
+        store.events.clear()
+        store.log.clear()
+        Calendar.objects.filter(pk=calendar.pk).update(sync_cursor="", sync_window_start=None)
+        for n in range(size):
+            store.put(google_event(f"e{n}", NOW + timedelta(hours=n % 500 + 1)))
+        sync_calendar_by_id(calendar.pk)
+        store.put(google_event("e3", NOW + timedelta(hours=4), summary="changed"))
+        store.requests = 0
+        with django_assert_max_num_queries(25) as captured:
+            result = sync_calendar_by_id(calendar.pk)
+        assert result.upserted == 1
+        assert store.requests <= 3
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_missing_calendar_and_unknown_ids(store, db):
+    assert sync_calendar_by_id("00000000-0000-0000-0000-000000000000").status == "busy"
+
+
+def test_sweeper_queues_due_calendars_once(store, calendar, acme, enqueued):
+    never_synced = calendar
+    disconnected = CalendarFactory(project=acme.project, state=Calendar.State.DISCONNECTED)
+    recent = CalendarFactory(
+        project=acme.project, last_attempted_sync_at=NOW - timedelta(minutes=5)
+    )
+    stale = CalendarFactory(project=acme.project, last_attempted_sync_at=NOW - timedelta(hours=2))
+    pushed = CalendarFactory(project=acme.project, last_attempted_sync_at=NOW, sync_due_at=NOW)
+    assert jobs.sweep_due_calendars() == 3
+    queued = {args[1] for args in enqueued}
+    assert queued == {str(never_synced.pk), str(stale.pk), str(pushed.pk)}
+    assert str(disconnected.pk) not in queued and str(recent.pk) not in queued
+    assert jobs.sweep_due_calendars() == 0  # already queued
+    with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
+        assert jobs.sweep_due_calendars() == 3  # the jobs were lost: queue again
+
+
+def test_retention_and_horizon_roll(store, calendar):
+    store.put(google_event("a", NOW + timedelta(days=1)))
+    sync_calendar_by_id(calendar.pk)
+    old = Meeting.objects.get(platform_event_id="a")
+    Meeting.objects.filter(pk=old.pk).update(
+        start_time=NOW - timedelta(days=90), end_time=NOW - timedelta(days=90)
+    )
+    assert jobs.purge_old_meetings() == 1
+    assert jobs.roll_horizons() == 0
+    with time_machine.travel(NOW + timedelta(days=1), tick=False):
+        assert jobs.roll_horizons() == 1
+    calendar.refresh_from_db()
+    assert calendar.sync_due_at is not None
+
+
+def test_sync_calendars_command(store, calendar, capsys):
+    from django.core.management import CommandError, call_command
+
+    store.put(google_event("a", NOW + timedelta(days=1)))
+    call_command("sync_calendars", str(calendar.pk))
+    out = capsys.readouterr().out
+    assert "synced" in out and "1/1" in out
+    call_command("sync_calendars", "--all")
+    with pytest.raises(CommandError):
+        call_command("sync_calendars")
+    with pytest.raises(CommandError, match="No calendar"):
+        call_command("sync_calendars", "00000000-0000-0000-0000-000000000000")
+
+
+def test_timezone_is_utc():
+    assert timezone.now() == NOW
