@@ -1,15 +1,242 @@
-from django.contrib import admin
+import json
+import socket
 
-from projects.admin_utils import BigTableAdmin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from .models import Bot
+from config import http
+from meetings.models import Meeting
+from projects.admin_utils import BigTableAdmin, masked_secret
+
+from . import services
+from .models import Bot, BotBackendConfig
+
+
+class BackendStateFilter(admin.SimpleListFilter):
+    title = "hand-over"
+    parameter_name = "handover"
+
+    def lookups(self, request, model_admin):
+        return [("failing", "Failing"), ("retrying", "Retry pending")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.exclude(backend_error="")
+        if self.value() == "retrying":
+            return queryset.filter(backend_retry_at__isnull=False)
+        return queryset
 
 
 @admin.register(Bot)
 class BotAdmin(BigTableAdmin):
-    list_display = ["id", "name", "status", "join_at", "meeting_platform", "backend", "project"]
-    list_filter = ["status", "meeting_platform", "backend", "project"]
+    list_display = [
+        "id",
+        "name",
+        "status",
+        "join_at",
+        "calendar_meetings",
+        "backend",
+        "handover",
+        "project",
+    ]
+    list_filter = ["status", BackendStateFilter, "meeting_platform", "backend", "project"]
     list_select_related = ["project"]
     search_fields = ["=id", "=deduplication_key", "=backend_bot_id", "meeting_url"]
     raw_id_fields = ["project", "meetings"]
-    readonly_fields = ["id", "created_at", "updated_at", "status_changes"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "project",
+                    "name",
+                    "status",
+                    "join_at",
+                    "meeting_url",
+                    "meeting_platform",
+                    "deduplication_key",
+                    "calendar_meetings",
+                    "metadata",
+                    "config",
+                ]
+            },
+        ),
+        (
+            "Dispatch backend",
+            {
+                "fields": [
+                    "backend",
+                    "backend_bot_id",
+                    "dispatched_at",
+                    "backend_join_at",
+                    "backend_meeting_url",
+                    "backend_name",
+                    "backend_synced_at",
+                    "backend_error",
+                    "backend_attempts",
+                    "backend_retry_at",
+                ]
+            },
+        ),
+        ("History", {"fields": ["status_history", "created_at", "updated_at"]}),
+    ]
+    # Status, times and links change through reconciliation and the actions below, which also
+    # tell the backend and the customer; an edit here would do neither.
+    readonly_fields = [
+        "id",
+        "project",
+        "name",
+        "status",
+        "join_at",
+        "meeting_url",
+        "meeting_platform",
+        "deduplication_key",
+        "calendar_meetings",
+        "backend",
+        "backend_bot_id",
+        "dispatched_at",
+        "backend_join_at",
+        "backend_meeting_url",
+        "backend_name",
+        "backend_synced_at",
+        "backend_error",
+        "backend_attempts",
+        "backend_retry_at",
+        "status_history",
+        "created_at",
+        "updated_at",
+    ]
+    actions = ["cancel_bots", "redispatch_bots"]
+
+    def get_queryset(self, request):
+        meetings = Meeting.objects.select_related("calendar__calendar_user").order_by("start_time")
+        return super().get_queryset(request).prefetch_related(Prefetch("meetings", meetings))
+
+    def has_add_permission(self, request) -> bool:
+        return False  # bots come from meetings
+
+    def save_model(self, request, obj, form, change):
+        # Only what staff changed: a push may be writing the backend fields right now.
+        obj.save(update_fields=[*form.changed_data, "updated_at"] if change else None)
+
+    @admin.display(description="calendar meetings (calendar user)")
+    def calendar_meetings(self, bot: Bot) -> str:
+        rows = [
+            (
+                meeting.title or "(untitled)",
+                f"{meeting.start_time:%Y-%m-%d %H:%M}",
+                meeting.calendar.calendar_user.external_id
+                if meeting.calendar.calendar_user
+                else "no calendar user",
+            )
+            for meeting in bot.meetings.all()
+        ]
+        return format_html_join(mark_safe("<br>"), "{} @ {} ({})", rows) or "—"
+
+    @admin.display(description="hand-over")
+    def handover(self, bot: Bot) -> str:
+        if bot.backend_error:
+            return format_html("⚠ {}", bot.backend_error[:120])
+        return "synced" if bot.backend_synced_at else "—"
+
+    @admin.display(description="status history")
+    def status_history(self, bot: Bot) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(bot.status_changes, indent=2))
+
+    @admin.action(description="Cancel selected bots (not joined yet)")
+    def cancel_bots(self, request, queryset):
+        done, refused = 0, 0
+        for bot in queryset:
+            try:
+                services.bot_cancel(bot=bot, message=f"Cancelled by {request.user} in the admin.")
+                done += 1
+            except services.BotError:
+                refused += 1
+        self._report(request, done, refused, "cancelled", "had joined or ended already")
+
+    @admin.action(description="Dispatch selected bots again (failed dispatch)")
+    def redispatch_bots(self, request, queryset):
+        done, refused = 0, 0
+        for bot in queryset:
+            try:
+                services.bot_redispatch(bot=bot)
+                done += 1
+            except services.BotError:
+                refused += 1
+        self._report(
+            request, done, refused, "sent again", "had no failed dispatch or were replaced"
+        )
+
+    def _report(self, request, done: int, refused: int, verb: str, why: str) -> None:
+        if done:
+            messages.success(request, f"{done} bot(s) {verb}.")
+        if refused:
+            messages.warning(request, f"{refused} bot(s) skipped: they {why}.")
+
+
+class BotBackendConfigForm(forms.ModelForm):
+    base_url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        help_text="The bot API's root, e.g. https://app.attendee.dev",
+    )
+    new_api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the current key.",
+    )
+
+    class Meta:
+        model = BotBackendConfig
+        fields = ["project", "base_url", "allow_private_addresses"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("new_api_key") and not self.instance.api_key:
+            self.add_error("new_api_key", "An API key is required.")
+        url = cleaned.get("base_url")
+        allow_private = cleaned.get("allow_private_addresses")
+        if url and not (allow_private or settings.BOTS_ALLOW_PRIVATE_ADDRESSES):
+            try:
+                http.check_url(url)
+            except http.UnsafeDestination:
+                self.add_error(
+                    "base_url",
+                    "The URL resolves to a private, loopback or link-local address; tick "
+                    "'allow private addresses' if the bot API runs on your network.",
+                )
+            except (socket.gaierror, UnicodeError):
+                pass  # not resolvable yet: every request checks again
+        return cleaned
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_api_key"):
+            self.instance.api_key = self.cleaned_data["new_api_key"]
+        return super().save(commit)
+
+
+@admin.register(BotBackendConfig)
+class BotBackendConfigAdmin(admin.ModelAdmin):
+    form = BotBackendConfigForm
+    list_display = ["project", "base_url", "api_key_masked", "allow_private_addresses"]
+    list_select_related = ["project"]
+    search_fields = ["project__name", "base_url", "=project__id"]
+    raw_id_fields = ["project"]
+    api_key_masked = masked_secret("api_key")
+    readonly_fields = ["api_key_masked", "created_at", "updated_at"]
+    fields = [
+        "project",
+        "base_url",
+        "new_api_key",
+        "api_key_masked",
+        "allow_private_addresses",
+        "created_at",
+        "updated_at",
+    ]

@@ -3,21 +3,45 @@ from django.db.models import Q
 from django.utils import timezone
 
 from meetings.models import Meeting
+from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
 
 TERMINAL_STATUSES = ("done", "fatal", "cancelled")
 
+# What a bot runner may report, in the order a bot lives through them. A report moves a bot
+# forward only (a later phase), except inside the in-call phase, where the recording codes
+# follow each other freely (recording paused and resumed, permission asked again...).
+# `fatal` is accepted from every live status. Nothing is accepted once a bot is terminal.
+REPORT_PHASES = {
+    "joining_call": 2,
+    "in_waiting_room": 3,
+    "in_call_not_recording": 4,
+    "recording_permission_allowed": 4,
+    "recording_permission_denied": 4,
+    "in_call_recording": 4,
+    "call_ended": 5,
+    "done": 6,
+    "fatal": 7,
+}
+STATUS_PHASES = {"scheduled": 0, "dispatched": 1, **REPORT_PHASES}
+
 
 class Bot(BaseModel):
     """A bot scheduled to join one meeting URL at `join_at`, possibly serving several meetings
-    (the same meeting seen through several calendar users' calendars)."""
+    (the same meeting seen through several calendar users' calendars).
+
+    The `backend_*` fields record what the project's dispatch backend last acknowledged, so a
+    push only sends what changed and a repeated push does nothing.
+    """
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled"
-        DISPATCHING = "dispatching"
+        DISPATCHED = "dispatched"
         JOINING_CALL = "joining_call"
         IN_WAITING_ROOM = "in_waiting_room"
         IN_CALL_NOT_RECORDING = "in_call_not_recording"
+        RECORDING_PERMISSION_ALLOWED = "recording_permission_allowed"
+        RECORDING_PERMISSION_DENIED = "recording_permission_denied"
         IN_CALL_RECORDING = "in_call_recording"
         CALL_ENDED = "call_ended"
         DONE = "done"
@@ -25,6 +49,9 @@ class Bot(BaseModel):
         CANCELLED = "cancelled"
 
     TERMINAL_STATUSES = TERMINAL_STATUSES
+    # Not joined yet: reconciliation may still move, re-link or cancel these.
+    MOVABLE_STATUSES = (Status.SCHEDULED, Status.DISPATCHED)
+    REPORTABLE_STATUSES = tuple(REPORT_PHASES)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bots")
     meetings = models.ManyToManyField(Meeting, related_name="bots", blank=True)
@@ -37,9 +64,20 @@ class Bot(BaseModel):
     deduplication_key = models.CharField(max_length=2000)
     status = models.CharField(max_length=30, choices=Status.choices, default=Status.SCHEDULED)
     status_changes = models.JSONField(default=list, blank=True, editable=False)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
     backend = models.CharField(max_length=40, blank=True, default="")
     backend_bot_id = models.CharField(max_length=255, blank=True, default="")
-    dispatched_at = models.DateTimeField(null=True, blank=True)
+    backend_join_at = models.DateTimeField(null=True, blank=True)
+    backend_meeting_url = models.TextField(blank=True, default="")
+    backend_name = models.CharField(max_length=100, blank=True, default="")
+    backend_synced_at = models.DateTimeField(null=True, blank=True)
+    backend_error = models.TextField(blank=True, default="")
+    backend_attempts = models.PositiveIntegerField(
+        default=0, help_text="Failed pushes in a row; reset by a successful one."
+    )
+    backend_retry_at = models.DateTimeField(null=True, blank=True)
+    backend_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -53,7 +91,13 @@ class Bot(BaseModel):
         indexes = [
             models.Index(fields=["status", "join_at"], name="bot_status_join_at"),
             models.Index(fields=["project", "-created_at"], name="bot_project_created"),
+            models.Index(fields=["project", "join_at"], name="bot_project_join_at"),
             models.Index(fields=["backend", "backend_bot_id"], name="bot_backend_ref"),
+            models.Index(
+                fields=["backend_retry_at"],
+                condition=Q(backend_retry_at__isnull=False),
+                name="bot_backend_retry_due",
+            ),
         ]
         ordering = ["join_at"]
 
@@ -63,6 +107,10 @@ class Bot(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL_STATUSES
+
+    @property
+    def is_movable(self) -> bool:
+        return self.status in self.MOVABLE_STATUSES
 
     def set_status(self, status: str, *, sub_code: str | None = None, message: str = "") -> None:
         """Move to `status`, appending to the history. Caller saves."""
@@ -76,3 +124,55 @@ class Bot(BaseModel):
                 "created_at": timezone.now().isoformat(),
             },
         ]
+
+    def report_refusal(self, code: str, *, now) -> tuple[str, str] | None:
+        """Why a runner's report of `code` is refused - (error code, message) - or None.
+
+        The transition table: see REPORT_PHASES. A report of the current status is not a
+        transition (the caller treats it as a repeat).
+        """
+        if code not in REPORT_PHASES:
+            if code in STATUS_PHASES or code == self.Status.CANCELLED:
+                return "status_not_reportable", (
+                    f"`{code}` is set by calsync, not reported. Runners report one of: "
+                    f"{', '.join(REPORT_PHASES)}."
+                )
+            return "unknown_status_code", (
+                f"Unknown status code `{code}`. Use one of: {', '.join(REPORT_PHASES)}."
+            )
+        if self.is_terminal:
+            return "bot_terminal", f"The bot is `{self.status}`; it takes no more reports."
+        if code == self.Status.FATAL:
+            return None
+        if self.status == self.Status.SCHEDULED and self.join_at > now:
+            return "bot_not_dispatched", (
+                f"The bot is scheduled to join at {self.join_at.isoformat()} and has not been "
+                "dispatched (it may have been rescheduled after a dispatch: drop that one)."
+            )
+        current = STATUS_PHASES.get(self.status, 0)
+        if REPORT_PHASES[code] < current:
+            return "invalid_transition", (f"A bot cannot go from `{self.status}` back to `{code}`.")
+        return None
+
+
+class BotBackendConfig(BaseModel):
+    """Where a project's bots are sent, for backends that call an external bot API."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="bot_backend_config"
+    )
+    base_url = models.URLField(
+        max_length=500, help_text="The bot API's root, e.g. https://app.attendee.dev"
+    )
+    api_key = EncryptedTextField(help_text="Sent as `Authorization: Token <key>`.")
+    allow_private_addresses = models.BooleanField(
+        default=False,
+        help_text="Allow a base URL on a private, loopback or link-local address (a runner on "
+        "your own network).",
+    )
+
+    class Meta:
+        verbose_name = "bot backend configuration"
+
+    def __str__(self) -> str:
+        return f"{self.project} → {self.base_url}"

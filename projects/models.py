@@ -41,12 +41,12 @@ class Project(BaseModel):
     bot_deduplication = models.BooleanField(
         default=True, help_text="One bot per meeting across all calendar users of the project."
     )
-    bot_dispatch_backend = models.CharField(max_length=40, default="noop")
+    bot_dispatch_backend = models.CharField(max_length=40, default="local")
     bot_config = models.JSONField(
         default=dict, blank=True, help_text="Configuration preset sent with every calendar bot."
     )
     sync_days_past = models.PositiveSmallIntegerField(default=1)
-    sync_days_future = models.PositiveSmallIntegerField(default=28)
+    sync_days_future = models.PositiveSmallIntegerField(default=60)
 
     class Meta:
         ordering = ["name"]

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from bots.backends import BACKENDS
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
 
@@ -22,6 +23,7 @@ class OriginListField(serializers.ListField):
 class ProjectSerializer(serializers.ModelSerializer):
     allowed_redirect_origins = OriginListField(required=False, max_length=50)
     cors_allowed_origins = OriginListField(required=False, max_length=50)
+    bot_dispatch_backend = serializers.ChoiceField(choices=sorted(BACKENDS), required=False)
 
     class Meta:
         model = Project
@@ -33,6 +35,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "bot_name",
             "bot_join_lead_seconds",
             "bot_deduplication",
+            "bot_dispatch_backend",
             "bot_config",
             "sync_days_past",
             "sync_days_future",

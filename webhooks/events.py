@@ -325,7 +325,7 @@ _TYPES = [
     EventType(
         BOT_DISPATCH,
         "It is time to send the bot: everything a bot runner needs.",
-        {"bot": {**_BOT, "status": "dispatching", "name": "Notetaker", "config": {}}},
+        {"bot": {**_BOT, "status": "dispatched", "name": "Notetaker", "config": {}}},
     ),
     EventType(
         BOT_STATUS_CHANGE,

@@ -91,3 +91,12 @@ def test_oauth_apps_are_scoped_to_the_project(acme, globex):
 def test_put_and_post_work_without_trailing_slash(acme):
     response = acme.client.post("/api/v1/api_keys", json.dumps({}), content_type="application/json")
     assert response.status_code == 201
+
+
+def test_bot_dispatch_backend_is_validated(acme):
+    bad = acme.client.patch(PROJECT_URL, {"bot_dispatch_backend": "noop"}, format="json")
+    assert bad.status_code == 400
+    assert "bot_dispatch_backend" in bad.json()["errors"]
+    good = acme.client.patch(PROJECT_URL, {"bot_dispatch_backend": "attendee"}, format="json")
+    assert good.status_code == 200
+    assert good.json()["bot_dispatch_backend"] == "attendee"

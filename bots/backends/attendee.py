@@ -1,0 +1,201 @@
+"""An Attendee-compatible bot API (attendee-labs/attendee, and services speaking its shape).
+
+    POST   {base}/api/v1/bots                {meeting_url, bot_name, join_at?, metadata,
+                                              deduplication_key, ...project bot_config}
+    PATCH  {base}/api/v1/bots/{id}           {join_at}   (scheduled bots only)
+    DELETE {base}/api/v1/bots/{id}           (scheduled bots only)
+    POST   {base}/api/v1/bots/{id}/leave     (a launched bot)
+    GET    {base}/api/v1/bots?deduplication_key=...
+    Authorization: Token <key>
+
+The base URL and key come from the project's `BotBackendConfig`. Attendee refuses a `join_at`
+in the past, so a bot that is due is created without one (it joins at once), and it refuses to
+change a bot's meeting URL, so a new URL or name replaces the bot (delete, then create).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from bots.models import Bot, BotBackendConfig
+from config import http
+from webhooks.delivery import parse_retry_after
+from webhooks.events import iso
+
+from .base import Ack, BackendError, BotBackend
+
+# Closer than this to its join time, a bot is created to join now: a join_at that is in the
+# future when sent may be in the past when it arrives.
+JOIN_NOW_MARGIN = timedelta(seconds=5)
+MAX_RESPONSE_BYTES = 1024 * 1024
+ERROR_EXCERPT = 300
+# Statuses worth retrying; 401/403 too, because staff can fix the key meanwhile.
+RETRYABLE_STATUSES = {401, 403, 408, 429}
+REFUSED_IN_CURRENT_STATE = {400, 405, 409}
+
+
+def _excerpt(response: requests.Response) -> str:
+    return response.content[:ERROR_EXCERPT].decode("utf-8", errors="replace")
+
+
+class _Client:
+    def __init__(self, config: BotBackendConfig):
+        self.config = config
+        self.base = config.base_url.rstrip("/") + "/api/v1/bots"
+
+    def call(self, method: str, path: str = "", **kwargs) -> requests.Response:
+        allow_private = self.config.allow_private_addresses or settings.BOTS_ALLOW_PRIVATE_ADDRESSES
+        timeout = settings.BOTS_BACKEND_TIMEOUT_SECONDS
+        try:
+            return http.request(
+                method,
+                self.base + path,
+                headers={
+                    "Authorization": f"Token {self.config.api_key}",
+                    "Accept": "application/json",
+                },
+                guard_private=not allow_private,
+                timeout=timeout,
+                max_bytes=MAX_RESPONSE_BYTES,
+                **kwargs,
+            )
+        except http.UnsafeDestination as exc:
+            raise BackendError(f"Refused destination: {exc}", retryable=False) from None
+        except requests.exceptions.Timeout:
+            raise BackendError(
+                f"{method} {self.base}{path} timed out after {timeout} s.", retryable=True
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise BackendError(f"{method} {path or '/'}: {exc}", retryable=True) from None
+
+    @staticmethod
+    def fail(response: requests.Response, what: str) -> BackendError:
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now=timezone.now())
+        return BackendError(
+            f"{what}: HTTP {status} {_excerpt(response)}".strip(),
+            retryable=status in RETRYABLE_STATUSES or status >= 500,
+            retry_after=retry_after.total_seconds() if retry_after else None,
+            status=status,
+        )
+
+
+def _json(response: requests.Response) -> dict:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise BackendError(
+            f"Unexpected response (HTTP {response.status_code}): {_excerpt(response)}",
+            retryable=True,
+        )
+    return payload
+
+
+def deduplication_key(bot: Bot) -> str:
+    """Stable for one (bot, join time, URL): a create repeated after a lost answer is refused
+    by the backend instead of making a second bot; a moved bot gets a new key."""
+    digest = hashlib.sha256(f"{bot.join_at.isoformat()}|{bot.meeting_url}".encode()).hexdigest()
+    return f"calsync-{bot.id}-{digest[:12]}"
+
+
+def _metadata(bot: Bot) -> dict[str, str]:
+    # Attendee's metadata holds strings.
+    values = {
+        str(key): value if isinstance(value, str) else json.dumps(value)
+        for key, value in (bot.metadata or {}).items()
+    }
+    return {**values, "calsync_bot_id": str(bot.id)}
+
+
+class AttendeeBackend(BotBackend):
+    name = "attendee"
+    label = "Attendee-compatible bot API"
+
+    def _client(self, bot: Bot) -> _Client:
+        config = BotBackendConfig.objects.filter(project_id=bot.project_id).first()
+        if config is None or not config.base_url or not config.api_key:
+            raise BackendError(
+                "The project has no bot backend configuration (base URL and API key); add "
+                "one in the admin.",
+                retryable=True,
+            )
+        return _Client(config)
+
+    def create(self, bot: Bot) -> Ack:
+        client = self._client(bot)
+        key = deduplication_key(bot)
+        body = {
+            **(bot.config or {}),
+            "meeting_url": bot.meeting_url,
+            "bot_name": bot.name,
+            "metadata": _metadata(bot),
+            "deduplication_key": key,
+        }
+        if bot.join_at > timezone.now() + JOIN_NOW_MARGIN:
+            body["join_at"] = iso(bot.join_at)
+        response = client.call("POST", json=body)
+        if response.status_code in (400, 409) and b"deduplication" in response.content.lower():
+            existing = self._find(client, key)
+            if existing:
+                return Ack.of(bot, existing)
+        if not 200 <= response.status_code < 300:
+            raise client.fail(response, "Create bot")
+        backend_bot_id = _json(response).get("id")
+        if not isinstance(backend_bot_id, str) or not backend_bot_id:
+            raise BackendError(f"Create bot: no id in {_excerpt(response)}", retryable=True)
+        return Ack.of(bot, backend_bot_id)
+
+    def _find(self, client: _Client, key: str) -> str | None:
+        response = client.call("GET", params={"deduplication_key": key})
+        if response.status_code != 200:
+            raise client.fail(response, "Find bot by deduplication key")
+        for item in _json(response).get("results") or []:
+            if isinstance(item, dict) and item.get("deduplication_key") == key and item.get("id"):
+                return str(item["id"])
+        return None
+
+    def update(self, bot: Bot) -> Ack:
+        if not bot.backend_bot_id:
+            return self.create(bot)
+        client = self._client(bot)
+        only_time_changed = (bot.meeting_url, bot.name) == (
+            bot.backend_meeting_url,
+            bot.backend_name,
+        )
+        if only_time_changed and bot.join_at > timezone.now() + JOIN_NOW_MARGIN:
+            response = client.call(
+                "PATCH", f"/{bot.backend_bot_id}", json={"join_at": iso(bot.join_at)}
+            )
+            if 200 <= response.status_code < 300:
+                return Ack.of(bot, bot.backend_bot_id)
+            if response.status_code == 404:
+                return self.create(bot)
+            if response.status_code not in REFUSED_IN_CURRENT_STATE:
+                raise client.fail(response, "Move bot")
+            # Refused: it has been launched already. Replace it.
+        self.delete(bot)
+        return self.create(bot)
+
+    def delete(self, bot: Bot) -> None:
+        client = self._client(bot)
+        path = f"/{bot.backend_bot_id}"
+        response = client.call("DELETE", path)
+        if 200 <= response.status_code < 300 or response.status_code == 404:
+            return
+        if response.status_code not in REFUSED_IN_CURRENT_STATE:
+            raise client.fail(response, "Delete bot")
+        # Launched: only asking it to leave removes it from the meeting.
+        response = client.call("POST", f"{path}/leave")
+        if 200 <= response.status_code < 300 or response.status_code == 404:
+            return
+        if response.status_code in REFUSED_IN_CURRENT_STATE:
+            return  # it has left or ended already
+        raise client.fail(response, "Make bot leave")

@@ -1,0 +1,51 @@
+"""Background jobs: thin wrappers that load by id and call the hand-over engine
+(`bots/dispatch.py`). Safe to run twice or at the same time. The periodic ones are declared in
+`config/schedules.py`."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+
+def push_bot_to_backend(bot_id: str) -> str:
+    """Make the project's dispatch backend match the Bot row (create, move or delete)."""
+    from .dispatch import push_bot
+
+    return push_bot(bot_id=bot_id).outcome
+
+
+def dispatch_bot(bot_id: str, join_at: str) -> str:
+    """Dispatch one due bot, fenced by the `join_at` (ISO) it was queued with."""
+    from .dispatch import dispatch_bot as dispatch
+
+    return dispatch(bot_id=bot_id, join_at=datetime.fromisoformat(join_at))
+
+
+def dispatch_due_bots() -> int:
+    """Every minute: dispatch the bots whose join time has come. Bots dispatched without a
+    network call are dispatched here; one that still needs a hand-over to a remote backend
+    gets its own job, so one slow backend does not hold up the others."""
+    from django_q.tasks import async_task
+
+    from .dispatch import dispatch_bot as dispatch
+    from .dispatch import due_bots, needs_network
+
+    due = due_bots(now=timezone.now())
+    for bot in due:
+        if not needs_network(bot):
+            dispatch(bot_id=bot.pk, join_at=bot.join_at)
+        else:
+            async_task("bots.jobs.dispatch_bot", str(bot.pk), bot.join_at.isoformat(), group="bots")
+    return len(due)
+
+
+def sweep_backend_pushes() -> int:
+    """Every minute: queue the pushes whose retry is due, and those whose job got lost."""
+    from django_q.tasks import async_task
+
+    from .dispatch import pushes_due
+
+    bot_ids = pushes_due(now=timezone.now())
+    for bot_id in bot_ids:
+        async_task("bots.jobs.push_bot_to_backend", str(bot_id), group="bots")
+    return len(bot_ids)

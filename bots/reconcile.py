@@ -1,0 +1,299 @@
+"""Make bots match recording decisions: exactly one live bot per real meeting.
+
+`reconcile_meetings(meeting_ids=...)` is the one function every trigger calls (sync, preference
+and override changes, disconnects, the periodic safety sweep). For each meeting it recomputes the
+decision, then:
+
+- records and has no bot: join the live bot of its deduplication key, or create it;
+- records and its bot has another key (the meeting moved or its link changed): a bot serving
+  only this meeting is moved in place (no new bot); a shared bot is left to the others and the
+  meeting joins (or creates) the bot of its new key;
+- does not record and has a bot: the meeting leaves it; a bot left serving nobody is cancelled.
+
+Bots that have joined (not in Bot.MOVABLE_STATUSES) are never moved or cancelled here. The
+deduplication key is unique among live bots in the database, so two workers reconciling copies
+of one meeting at once still end with one bot. Backend calls happen after commit
+(`bots.jobs.push_bot_to_backend`); webhook events are written in the same transaction.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from meetings.decisions import decide
+from meetings.models import Meeting
+from webhooks import events
+from webhooks.services import emit_event
+
+from .models import TERMINAL_STATUSES, Bot
+
+logger = logging.getLogger(__name__)
+
+BotMeeting = Bot.meetings.through
+
+
+@dataclass
+class ReconcileResult:
+    decisions_changed: int = 0
+    created: set = field(default_factory=set)
+    moved: set = field(default_factory=set)
+    cancelled: set = field(default_factory=set)
+    attached: int = 0
+    detached: int = 0
+
+
+def deduplication_key(meeting: Meeting) -> str:
+    """Copies of one meeting seen by several calendar users share a key: same start, same
+    normalised join link, same calendar platform (as Recall) - or the calendar itself when the
+    project turned deduplication off."""
+    calendar = meeting.calendar
+    scope = calendar.platform if meeting.project.bot_deduplication else f"calendar:{calendar.pk}"
+    return f"{scope}|{meeting.start_time.isoformat()}|{meeting.meeting_url}"
+
+
+def join_time(meeting: Meeting, now: datetime) -> datetime:
+    """Lead time before the start; a meeting already under way gets its bot now."""
+    return max(meeting.start_time - timedelta(seconds=meeting.project.bot_join_lead_seconds), now)
+
+
+def _bot_name(meeting: Meeting) -> str:
+    user = meeting.calendar.calendar_user
+    return (user.bot_name if user else "") or meeting.project.bot_name
+
+
+class _Reconciler:
+    def __init__(self, now: datetime):
+        self.now = now
+        self.result = ReconcileResult()
+        self.touched: set = set()
+        self.events: list[tuple[Bot, str, dict]] = []
+
+    # --- bot rows ---
+    def _live_bot(self, project_id, key: str) -> Bot | None:
+        return (
+            Bot.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(project_id=project_id, deduplication_key=key)
+            .exclude(status__in=TERMINAL_STATUSES)
+            .first()
+        )
+
+    def _bot_for(self, meeting: Meeting, key: str) -> Bot:
+        bot = self._live_bot(meeting.project_id, key)
+        if bot is not None:
+            return bot
+        try:
+            with transaction.atomic():
+                bot = Bot(
+                    project_id=meeting.project_id,
+                    meeting_url=meeting.meeting_url,
+                    meeting_platform=meeting.meeting_platform,
+                    join_at=join_time(meeting, self.now),
+                    name=_bot_name(meeting),
+                    config=meeting.project.bot_config,
+                    deduplication_key=key,
+                    backend=meeting.project.bot_dispatch_backend,
+                )
+                bot.set_status(Bot.Status.SCHEDULED, message="Scheduled for a calendar meeting.")
+                bot.save()
+                bot.project = meeting.project
+        except IntegrityError:
+            # Another worker created the bot for this key a moment ago: share it.
+            return self._live_bot(meeting.project_id, key)
+        self.result.created.add(bot.pk)
+        self._changed(bot, events.BOT_SCHEDULED)
+        return bot
+
+    def _changed(self, bot: Bot, event_type: str, **details) -> None:
+        self.touched.add(bot.pk)
+        self.events.append((bot, event_type, details))
+
+    def _attach(self, bot: Bot, meeting: Meeting) -> None:
+        BotMeeting.objects.get_or_create(bot=bot, meeting=meeting)
+        self.result.attached += 1
+
+    def _detach(self, bot: Bot, meeting: Meeting) -> bool:
+        """Remove the link; True when the bot serves nobody any more."""
+        BotMeeting.objects.filter(bot=bot, meeting=meeting).delete()
+        self.result.detached += 1
+        return not BotMeeting.objects.filter(bot=bot).exists()
+
+    def _cancel(self, bot: Bot, reason: str) -> None:
+        bot.set_status(Bot.Status.CANCELLED, sub_code=reason, message="No meeting needs this bot.")
+        bot.save(update_fields=["status", "status_changes", "updated_at"])
+        self.result.cancelled.add(bot.pk)
+        self._changed(bot, events.BOT_CANCELLED, reason=reason)
+
+    def _refresh(self, bot: Bot, meeting: Meeting, key: str) -> None:
+        """Keep a movable bot's time, link and key equal to its meeting's."""
+        updates = {
+            "join_at": join_time(meeting, self.now),
+            "meeting_url": meeting.meeting_url,
+            "meeting_platform": meeting.meeting_platform,
+            "deduplication_key": key,
+        }
+        if bot.join_at <= self.now and updates["join_at"] == self.now:
+            updates["join_at"] = bot.join_at  # already due: keep it due, do not chase the clock
+        changed = [name for name, value in updates.items() if getattr(bot, name) != value]
+        if not changed:
+            return
+        previous = {"previous_join_at": bot.join_at, "previous_meeting_url": bot.meeting_url}
+        for name in changed:
+            setattr(bot, name, updates[name])
+        if bot.status != Bot.Status.SCHEDULED:
+            # Handed over but not joined yet: it waits for the new time again.
+            bot.set_status(Bot.Status.SCHEDULED, sub_code="rescheduled", message="Meeting moved.")
+            changed += ["status", "status_changes"]
+        bot.save(update_fields=[*changed, "updated_at"])
+        self.result.moved.add(bot.pk)
+        self._changed(bot, events.BOT_RESCHEDULED, **previous)
+
+    # --- one meeting ---
+    def meeting(self, meeting: Meeting, current: Bot | None, wants: bool) -> None:
+        key = deduplication_key(meeting) if wants else None
+        if current is not None:
+            current = (
+                Bot.objects.select_for_update(of=("self",))
+                .select_related("project")
+                .get(pk=current.pk)
+            )
+            if current.is_terminal:
+                current = None
+        if current is not None and current.status not in Bot.MOVABLE_STATUSES:
+            return  # it has joined: a live call is never touched
+        if current is None:
+            if key:
+                self._attach(self._bot_for(meeting, key), meeting)
+            return
+        if key == current.deduplication_key:
+            self._refresh(current, meeting, key)
+            return
+        sole = not BotMeeting.objects.filter(bot=current).exclude(meeting=meeting).exists()
+        if key and sole and self._live_bot(meeting.project_id, key) is None:
+            try:
+                with transaction.atomic():
+                    self._refresh(current, meeting, key)  # moved: the same bot follows it
+                return
+            except IntegrityError:
+                current.refresh_from_db()  # the new key was just taken: join that bot below
+        if self._detach(current, meeting):
+            self._cancel(current, "not_needed")
+        if key:
+            self._attach(self._bot_for(meeting, key), meeting)
+
+
+# What the decision and the bots read of a meeting.
+DECISION_FIELDS = (
+    "meeting_url",
+    "meeting_platform",
+    "is_all_day",
+    "is_deleted",
+    "status",
+    "start_time",
+    "end_time",
+    "override_should_record",
+    "is_external",
+    "is_recurring",
+    "is_hosted_by_me",
+    "attendees",
+    "will_record",
+    "will_record_reason",
+)
+
+
+def _meetings(meeting_ids):
+    live_bots = Bot.objects.exclude(status__in=TERMINAL_STATUSES)
+    return (
+        Meeting.objects.filter(pk__in=meeting_ids)
+        .select_related("project", "calendar__calendar_user")
+        .only(*DECISION_FIELDS, "project", "calendar")  # not the large raw payload
+        .prefetch_related(Prefetch("bots", queryset=live_bots, to_attr="live_bots"))
+        .order_by("pk")  # a fixed lock order across workers
+    )
+
+
+def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> ReconcileResult:
+    """Recompute the decisions of these meetings and make their bots match. Idempotent."""
+    now = now or timezone.now()
+    worker = _Reconciler(now)
+    with transaction.atomic():
+        meetings = list(_meetings(list(meeting_ids)))
+        changed: dict[tuple[bool, str], list] = defaultdict(list)
+        for meeting in meetings:
+            calendar = meeting.calendar
+            decision = decide(
+                meeting,
+                calendar.calendar_user,
+                account_email=calendar.email,
+                now=now,
+                calendar_connected=calendar.state != "disconnected",
+            )
+            outcome = (decision.will_record, decision.reason)
+            if (meeting.will_record, meeting.will_record_reason) != outcome:
+                meeting.will_record, meeting.will_record_reason = outcome
+                changed[outcome].append(meeting.pk)
+            current = meeting.live_bots[0] if meeting.live_bots else None
+            if current is None and not decision.will_record:
+                continue
+            worker.meeting(meeting, current, decision.will_record)
+        # One UPDATE per distinct outcome (a handful), not one CASE per row.
+        for (will_record, reason), ids in changed.items():
+            Meeting.objects.filter(pk__in=ids).update(
+                will_record=will_record, will_record_reason=reason, updated_at=now
+            )
+        worker.result.decisions_changed = sum(len(ids) for ids in changed.values())
+        _emit(worker.events)
+        touched = list(worker.touched)
+        if touched:
+            transaction.on_commit(lambda: _push(touched))
+    return worker.result
+
+
+PAYLOADS = {
+    events.BOT_SCHEDULED: events.bot_scheduled,
+    events.BOT_RESCHEDULED: events.bot_rescheduled,
+    events.BOT_CANCELLED: events.bot_cancelled,
+}
+
+
+def _emit(changes: list[tuple[Bot, str, dict]]) -> None:
+    for bot, event_type, details in changes:
+        emit_event(
+            project=bot.project,
+            event_type=event_type,
+            data=lambda bot=bot, event_type=event_type, details=details: PAYLOADS[event_type](
+                bot, **details
+            ),
+        )
+
+
+def _push(bot_ids) -> None:
+    from django_q.tasks import async_task
+
+    for bot_id in bot_ids:
+        async_task("bots.jobs.push_bot_to_backend", str(bot_id), group="bots")
+
+
+SWEEP_AHEAD = timedelta(hours=48)
+SWEEP_BATCH = 500
+
+
+def reconcile_upcoming() -> int:
+    """Safety sweep: every meeting starting soon, and every meeting holding a live bot, is
+    reconciled again (catches anything a lost job or a crash left behind)."""
+    now = timezone.now()
+    soon = Meeting.objects.filter(
+        start_time__lte=now + SWEEP_AHEAD, end_time__gt=now, is_deleted=False
+    ).values_list("pk", flat=True)
+    with_bots = BotMeeting.objects.filter(bot__status__in=Bot.MOVABLE_STATUSES).values_list(
+        "meeting_id", flat=True
+    )
+    ids = sorted(set(soon) | set(with_bots))
+    for start in range(0, len(ids), SWEEP_BATCH):
+        reconcile_meetings(meeting_ids=ids[start : start + SWEEP_BATCH], now=now)
+    return len(ids)

@@ -1,0 +1,107 @@
+"""Should a bot record this meeting? Recall Calendar V1 semantics (spec §2.7), in one function.
+
+1. Prerequisites always apply, even with an override: a join link, real start and end times
+   (not all-day), not cancelled or deleted, not ended.
+2. `override_should_record` true/false decides when set.
+3. Otherwise the calendar user's preferences: only preferences that are on are evaluated.
+   `record_external` / `record_internal` form one OR group (either kind of meeting that is on
+   qualifies); `record_recurring`, `record_non_host`, `record_only_host` and `record_confirmed`
+   are AND filters on top. Nothing is recorded when no preference is on.
+
+The reason is one of REASONS: words a support person can read to a customer.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+REASONS = {
+    "no_link": "Not recorded: the event has no meeting link.",
+    "all_day": "Not recorded: all-day events are not recorded.",
+    "cancelled": "Not recorded: the meeting was cancelled.",
+    "deleted": "Not recorded: the event was deleted from the calendar.",
+    "ended": "Not recorded: the meeting has ended.",
+    "override_on": "Recorded: recording was turned on for this meeting.",
+    "override_off": "Not recorded: recording was turned off for this meeting.",
+    "no_preferences": "Not recorded: no recording preference is on.",
+    "not_external": "Not recorded: internal meeting, and only external meetings are recorded.",
+    "not_internal": "Not recorded: external meeting, and only internal meetings are recorded.",
+    "not_recurring": "Not recorded: not a recurring meeting (record_recurring).",
+    "hosted_by_me": "Not recorded: you host this meeting (record_non_host).",
+    "not_hosted_by_me": "Not recorded: you do not host this meeting (record_only_host).",
+    "not_accepted": "Not recorded: you have not accepted this meeting (record_confirmed).",
+    "preferences": "Recorded: matches the recording preferences.",
+    "no_calendar_user": "Not recorded automatically: bots for this calendar are scheduled by API.",
+    "calendar_disconnected": "Not recorded: the calendar is disconnected.",
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    will_record: bool
+    code: str
+
+    @property
+    def reason(self) -> str:
+        return REASONS[self.code]
+
+
+def _accepted(meeting, account_email: str) -> bool:
+    if meeting.is_hosted_by_me:
+        return True
+    email = (account_email or "").lower()
+    return any(
+        (a.get("email") or "").lower() == email and a.get("status") == "accepted"
+        for a in meeting.attendees or []
+        if isinstance(a, dict)
+    )
+
+
+def decide(
+    meeting, preferences, *, account_email: str, now: datetime, calendar_connected: bool = True
+) -> Decision:
+    """`preferences` is the CalendarUser (or None for a calendar without one)."""
+    if not calendar_connected:
+        return Decision(False, "calendar_disconnected")
+    if not meeting.meeting_url:
+        return Decision(False, "no_link")
+    if meeting.is_all_day:
+        return Decision(False, "all_day")
+    if meeting.is_deleted:
+        return Decision(False, "deleted")
+    if meeting.status == "cancelled":
+        return Decision(False, "cancelled")
+    if meeting.end_time <= now:
+        return Decision(False, "ended")
+    if meeting.override_should_record is True:
+        return Decision(True, "override_on")
+    if meeting.override_should_record is False:
+        return Decision(False, "override_off")
+    if preferences is None:
+        return Decision(False, "no_calendar_user")
+
+    p = preferences
+    if not any(
+        (
+            p.record_external,
+            p.record_internal,
+            p.record_recurring,
+            p.record_non_host,
+            p.record_only_host,
+            p.record_confirmed,
+        )
+    ):
+        return Decision(False, "no_preferences")
+    if p.record_external or p.record_internal:
+        if meeting.is_external and not p.record_external:
+            return Decision(False, "not_internal")
+        if not meeting.is_external and not p.record_internal:
+            return Decision(False, "not_external")
+    if p.record_recurring and not meeting.is_recurring:
+        return Decision(False, "not_recurring")
+    if p.record_non_host and meeting.is_hosted_by_me:
+        return Decision(False, "hosted_by_me")
+    if p.record_only_host and not meeting.is_hosted_by_me:
+        return Decision(False, "not_hosted_by_me")
+    if p.record_confirmed and not _accepted(meeting, account_email):
+        return Decision(False, "not_accepted")
+    return Decision(True, "preferences")
