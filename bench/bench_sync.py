@@ -41,19 +41,28 @@ def serve_fake(conn, sizes: dict[str, int]) -> None:
         tokens = {}
         for seed, (email, n) in enumerate(sizes.items(), start=7):
             fake.add_account(email)
-            populate(fake, email, seed=seed, n=n, series_ratio=0,
-                     window_start=now, window_end=now + timedelta(days=50))
+            populate(
+                fake,
+                email,
+                seed=seed,
+                n=n,
+                series_ratio=0,
+                window_start=now,
+                window_end=now + timedelta(days=50),
+            )
             tokens[email] = fake.grant(email)
         fake.prerender()
-        conn.send({
-            "authorize_url": fake.authorize_url,
-            "token_url": fake.token_url,
-            "userinfo_url": fake.userinfo_url,
-            "calendar_api_url": fake.calendar_api_url,
-            "client_id": fake.client_id,
-            "client_secret": fake.client_secret,
-            "tokens": tokens,
-        })
+        conn.send(
+            {
+                "authorize_url": fake.authorize_url,
+                "token_url": fake.token_url,
+                "userinfo_url": fake.userinfo_url,
+                "calendar_api_url": fake.calendar_api_url,
+                "client_id": fake.client_id,
+                "client_secret": fake.client_secret,
+                "tokens": tokens,
+            }
+        )
         while True:
             command, *args = conn.recv()
             if command == "stop":
@@ -126,12 +135,21 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     project = Project.objects.create(name=f"bench {time.time():.0f}")
-    OAuthApp.objects.create(project=project, platform="google", client_id=info["client_id"],
-                            client_secret=info["client_secret"])
+    OAuthApp.objects.create(
+        project=project,
+        platform="google",
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+    )
 
     def calendar_for(email: str) -> Calendar:
-        return Calendar.objects.create(project=project, platform="google", email=email,
-                                       refresh_token=info["tokens"][email], state="connected")
+        return Calendar.objects.create(
+            project=project,
+            platform="google",
+            email=email,
+            refresh_token=info["tokens"][email],
+            state="connected",
+        )
 
     print(f"database: {connection.vendor}; python {sys.version.split()[0]}; cpus {os.cpu_count()}")
 
