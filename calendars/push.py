@@ -83,3 +83,17 @@ def ensure_push_channel(calendar_id) -> str:
         except ProviderError as exc:
             logger.info("calendar %s: stopping channel %s failed: %s", calendar.pk, stale.id, exc)
     return "renewed" if won else "raced"
+
+
+def stop_push_channel(calendar: Calendar) -> None:
+    from .sync import credentials_for
+
+    channel = Channel(calendar.push_channel_id, calendar.push_resource_id, calendar.push_expires_at)
+    try:
+        provider = get_provider(calendar.platform)
+        session = provider.session(
+            credentials_for(calendar), calendar_id=calendar.platform_calendar_id
+        )
+        session.stop(channel)
+    except ProviderError as exc:
+        logger.info("calendar %s: stopping channel %s failed: %s", calendar.pk, channel.id, exc)

@@ -79,29 +79,46 @@ def _calendar_remove(calendar: Calendar, *, reason: str) -> None:
     calendar.delete()
 
 
-@transaction.atomic
 def calendar_user_disconnect(*, calendar_user: CalendarUser, platform: str) -> CalendarUser:
-    for calendar in calendar_user.calendars.select_for_update().filter(platform=platform):
-        _calendar_remove(calendar, reason="disconnected")
+    stop_push_channels(calendars=calendar_user.calendars.filter(platform=platform))
+    with transaction.atomic():
+        for calendar in calendar_user.calendars.select_for_update().filter(platform=platform):
+            _calendar_remove(calendar, reason="disconnected")
     return calendar_user
 
 
-@transaction.atomic
 def calendar_user_delete(*, calendar_user: CalendarUser) -> None:
-    for calendar in calendar_user.calendars.select_for_update():
-        _calendar_remove(calendar, reason="calendar_user_deleted")
-    emit_event(
-        project=calendar_user.project,
-        event_type=events.CALENDAR_USER_DELETED,
-        data=events.calendar_user_event(calendar_user),
-    )
-    calendar_user.delete()
+    stop_push_channels(calendars=calendar_user.calendars.all())
+    with transaction.atomic():
+        for calendar in calendar_user.calendars.select_for_update():
+            _calendar_remove(calendar, reason="calendar_user_deleted")
+        emit_event(
+            project=calendar_user.project,
+            event_type=events.CALENDAR_USER_DELETED,
+            data=events.calendar_user_event(calendar_user),
+        )
+        calendar_user.delete()
 
 
-@transaction.atomic
+def stop_push_channels(*, calendars) -> None:
+    """Before calendars go: close their provider channels (network, so outside any
+    transaction). Best effort: a channel left open expires by itself and its notifications
+    find no calendar."""
+    from .push import stop_push_channel
+
+    for calendar in calendars.exclude(push_channel_id="").select_related("project"):
+        stop_push_channel(calendar)
+
+
 def calendar_connect(*, calendar_user: CalendarUser, platform: str, grant: Grant) -> Calendar:
     """Connect a calendar from a completed OAuth grant. A connection on a platform replaces the
     user's previous one there (its meetings and bots go)."""
+    stop_push_channels(calendars=calendar_user.calendars.filter(platform=platform))
+    return _calendar_connect(calendar_user=calendar_user, platform=platform, grant=grant)
+
+
+@transaction.atomic
+def _calendar_connect(*, calendar_user: CalendarUser, platform: str, grant: Grant) -> Calendar:
     # Serializes concurrent connects of one user, so the replacement is never lost.
     CalendarUser.objects.select_for_update().filter(pk=calendar_user.pk).first()
     for previous in calendar_user.calendars.filter(platform=platform):

@@ -186,3 +186,32 @@ def test_channel_failure_does_not_break_anything(store, acme, settings):
     assert ensure_push_channel(calendar.pk) == "failed"
     calendar.refresh_from_db()
     assert calendar.push_channel_id == ""
+
+
+def test_channels_are_stopped_when_calendars_go(store, acme):
+    from calendars.models import CalendarUser
+    from calendars.services import calendar_user_delete, calendar_user_disconnect
+
+    OAuthAppFactory(project=acme.project, platform="google")
+    alice = CalendarUser.objects.create(project=acme.project, external_id="alice")
+    CalendarFactory(project=acme.project, calendar_user=alice, push_channel_id="c1", push_token="t")
+    calendar_user_disconnect(calendar_user=alice, platform="google")
+    assert store.requests == 1  # channels.stop
+    CalendarFactory(project=acme.project, calendar_user=alice, push_channel_id="c2", push_token="t")
+    CalendarFactory(project=acme.project, calendar_user=alice, platform="microsoft")  # no channel
+    calendar_user_delete(calendar_user=alice)
+    assert store.requests == 2
+    assert not Calendar.objects.exists()
+
+
+def test_a_failing_stop_does_not_block_deletion(store, acme):
+    from calendars.models import CalendarUser
+    from calendars.providers.base import ProviderUnavailable
+    from calendars.services import calendar_user_delete
+
+    OAuthAppFactory(project=acme.project, platform="google")
+    alice = CalendarUser.objects.create(project=acme.project, external_id="alice")
+    CalendarFactory(project=acme.project, calendar_user=alice, push_channel_id="c1", push_token="t")
+    store.fail_next.append(ProviderUnavailable("down"))
+    calendar_user_delete(calendar_user=alice)
+    assert not Calendar.objects.exists()
