@@ -113,6 +113,15 @@ def test_full_sync(fake, calendar, provider):
     assert zoom.meeting_platform == "zoom"
     assert zoom.meeting_invite["meeting_id"] == "85012345678"
     assert zoom.is_external is True
+    assert zoom.is_hosted_by_me is True
+    assert zoom.organizer_email == EMAIL
+    statuses = {a["email"]: a["status"] for a in zoom.attendees}
+    assert statuses["max@other.com"] == "tentative"
+    assert statuses[EMAIL] == "accepted"
+    assert zoom.ical_uid and zoom.platform_event_id and zoom.raw
+    assert zoom.start_time == NOW + timedelta(days=1)
+    lunch = meetings.get(title="Lunch")
+    assert (lunch.meeting_url, lunch.meeting_platform, lunch.is_recurring) == (None, None, False)
     standups = meetings.filter(title="Standup").order_by("start_time")
     assert all(m.is_recurring and m.series_id for m in standups)
     assert len({m.series_id for m in standups}) == 1
