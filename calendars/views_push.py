@@ -4,7 +4,7 @@ import hmac
 import json
 import logging
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -64,9 +64,9 @@ def _notifications(request) -> list[dict] | None:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else None
 
 
-@csrf_exempt
-@require_POST
-def microsoft_push(request):
+def _graph_endpoint(request, handle) -> HttpResponse:
+    """Graph's validation handshake, then `handle(calendar, notification)` for every
+    notification whose clientState matches."""
     handshake = _validation_handshake(request)
     if handshake:
         return handshake
@@ -78,28 +78,28 @@ def microsoft_push(request):
     for item in notifications:
         calendar = _channel_calendar(item.get("subscriptionId", ""), item.get("clientState", ""))
         if calendar is not None:
-            services.calendar_mark_due(calendar_id=calendar.pk)
+            handle(calendar, item)
     return HttpResponse(status=202)
+
+
+def _changed(calendar: Calendar, item: dict) -> None:
+    services.calendar_mark_due(calendar_id=calendar.pk)
+
+
+def _lifecycle(calendar: Calendar, item: dict) -> None:
+    if item.get("lifecycleEvent") in ("reauthorizationRequired", "subscriptionRemoved"):
+        # Replace the subscription (a new one is made after the sync), and catch up.
+        services.calendar_drop_push_channel(calendar_id=calendar.pk)
+    services.calendar_mark_due(calendar_id=calendar.pk)  # "missed" and the others: resync
+
+
+@csrf_exempt
+@require_POST
+def microsoft_push(request):
+    return _graph_endpoint(request, _changed)
 
 
 @csrf_exempt
 @require_POST
 def microsoft_lifecycle(request):
-    handshake = _validation_handshake(request)
-    if handshake:
-        return handshake
-    notifications = _notifications(request)
-    if notifications is None:
-        return error_response(
-            400, code="invalid_notification", message="Expected {'value': [...]}."
-        )
-    for item in notifications:
-        calendar = _channel_calendar(item.get("subscriptionId", ""), item.get("clientState", ""))
-        if calendar is None:
-            continue
-        event = item.get("lifecycleEvent")
-        if event in ("reauthorizationRequired", "subscriptionRemoved"):
-            # Replace the subscription (a new one is made after the sync), and catch up.
-            services.calendar_drop_push_channel(calendar_id=calendar.pk)
-        services.calendar_mark_due(calendar_id=calendar.pk)  # "missed" and the others: resync
-    return JsonResponse({}, status=202)
+    return _graph_endpoint(request, _lifecycle)

@@ -57,6 +57,23 @@ def test_token_claims(alice, settings):
     assert claims["exp"] - claims["iat"] == 86400
 
 
+def forge(settings, calendar_user, *, key=None, algorithm="HS256", **claims) -> str:
+    """A token as an attacker or a buggy client would make it: valid claims unless overridden,
+    signed with `key` (default: the real signing key) under the real key id."""
+    kid, secret = next(iter(settings.CALENDAR_TOKEN_SIGNING_KEYS.items()))
+    payload = {
+        "sub": str(calendar_user.pk),
+        "pid": str(calendar_user.project_id),
+        "iss": "calsync",
+        "aud": "calsync:calendar",
+        "iat": timezone.now(),
+        "exp": timezone.now() + timedelta(hours=1),
+        **claims,
+    }
+    signing_key = None if algorithm == "none" else (key or secret)
+    return jwt.encode(payload, signing_key, algorithm=algorithm, headers={"kid": kid})
+
+
 def assert_rejected(anon, token, message: str):
     response = call(anon, token)
     assert response.status_code == 401
@@ -87,39 +104,11 @@ def test_tampered(anon, alice, globex):
 
 
 def test_wrong_key(anon, alice, settings):
-    kid = next(iter(settings.CALENDAR_TOKEN_SIGNING_KEYS))
-    token = jwt.encode(
-        {
-            "sub": str(alice.pk),
-            "pid": str(alice.project_id),
-            "iss": "calsync",
-            "aud": "calsync:calendar",
-            "iat": timezone.now(),
-            "exp": timezone.now() + timedelta(hours=1),
-        },
-        "not-the-key-" * 4,
-        algorithm="HS256",
-        headers={"kid": kid},
-    )
-    assert_rejected(anon, token, "invalid")
+    assert_rejected(anon, forge(settings, alice, key="not-the-key-" * 4), "invalid")
 
 
 def test_alg_none(anon, alice, settings):
-    kid = next(iter(settings.CALENDAR_TOKEN_SIGNING_KEYS))
-    token = jwt.encode(
-        {
-            "sub": str(alice.pk),
-            "pid": str(alice.project_id),
-            "iss": "calsync",
-            "aud": "calsync:calendar",
-            "iat": timezone.now(),
-            "exp": timezone.now() + timedelta(hours=1),
-        },
-        None,
-        algorithm="none",
-        headers={"kid": kid},
-    )
-    assert_rejected(anon, token, "invalid")
+    assert_rejected(anon, forge(settings, alice, algorithm="none"), "invalid")
 
 
 def test_unknown_kid(anon, alice, settings):
@@ -129,21 +118,7 @@ def test_unknown_kid(anon, alice, settings):
 
 
 def test_wrong_audience(anon, alice, settings):
-    kid, secret = next(iter(settings.CALENDAR_TOKEN_SIGNING_KEYS.items()))
-    token = jwt.encode(
-        {
-            "sub": str(alice.pk),
-            "pid": str(alice.project_id),
-            "iss": "calsync",
-            "aud": "other",
-            "iat": timezone.now(),
-            "exp": timezone.now() + timedelta(hours=1),
-        },
-        secret,
-        algorithm="HS256",
-        headers={"kid": kid},
-    )
-    assert_rejected(anon, token, "invalid")
+    assert_rejected(anon, forge(settings, alice, aud="other"), "invalid")
 
 
 @pytest.mark.parametrize("garbage", ["abc", "a.b.c", "", " "])
@@ -160,20 +135,7 @@ def test_deleted_user(anon, alice):
 
 def test_user_of_another_project(anon, alice, globex, settings):
     """A token naming a user that exists, but under another project, is refused."""
-    kid, secret = next(iter(settings.CALENDAR_TOKEN_SIGNING_KEYS.items()))
-    token = jwt.encode(
-        {
-            "sub": str(alice.pk),
-            "pid": str(globex.project.id),
-            "iss": "calsync",
-            "aud": "calsync:calendar",
-            "iat": timezone.now(),
-            "exp": timezone.now() + timedelta(hours=1),
-        },
-        secret,
-        algorithm="HS256",
-        headers={"kid": kid},
-    )
+    token = forge(settings, alice, pid=str(globex.project.id))
     assert_rejected(anon, token, "no longer exists")
 
 
