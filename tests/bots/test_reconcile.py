@@ -271,3 +271,28 @@ def test_safety_sweep(acme):
     _, _meeting = user_with_meeting(acme.project, "alice")
     assert reconcile_upcoming() == 1
     assert len(live_bots(acme.project)) == 1
+
+
+def test_concurrent_reconciliation_ends_with_one_bot(acme, monkeypatch):
+    """Two workers reconcile two copies of one meeting at once: both see no bot for the key,
+    both create one; the database's one-live-bot-per-key constraint stops the second, which
+    then joins the first's bot."""
+    from bots import reconcile
+
+    _, a = user_with_meeting(acme.project, "alice")
+    _, b = user_with_meeting(acme.project, "bob")
+    reconcile_meetings(meeting_ids=[a.pk])
+    (winner,) = live_bots(acme.project)
+    real_live_bot = reconcile._Reconciler._live_bot
+    calls = {"n": 0}
+
+    def blind_first_lookup(self, project_id, key):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real_live_bot(self, project_id, key)
+
+    monkeypatch.setattr(reconcile._Reconciler, "_live_bot", blind_first_lookup)
+    reconcile_meetings(meeting_ids=[b.pk])
+    (bot,) = live_bots(acme.project)
+    assert bot.pk == winner.pk
+    assert set(bot.meetings.all()) == {a, b}
+    assert Bot.objects.count() == 1
