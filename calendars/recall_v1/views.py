@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, throttling
+from rest_framework import pagination, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -87,7 +87,14 @@ class CalendarUsersView(APIView):
     """List the project's calendar users. API key auth."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("email", str, description="Connected calendar's email.")],
+        parameters=[
+            OpenApiParameter("email", str, description="Connected calendar's email."),
+            OpenApiParameter(
+                "paginate",
+                bool,
+                description="true: a page `{next, previous, results}` instead of the whole array.",
+            ),
+        ],
         responses=CalendarUserSerializer(many=True),
     )
     def get(self, request):
@@ -95,7 +102,17 @@ class CalendarUsersView(APIView):
         email = request.query_params.get("email")
         if email:
             users = users.filter(calendars__email__iexact=email).distinct()
-        return Response(CalendarUserSerializer(users.order_by("created_at"), many=True).data)
+        users = users.order_by("created_at", "id")
+        if request.query_params.get("paginate", "").lower() in ("true", "1"):
+            paginator = CalendarUserPagination()
+            page = paginator.paginate_queryset(users, request, view=self)
+            return paginator.get_paginated_response(CalendarUserSerializer(page, many=True).data)
+        return Response(CalendarUserSerializer(users, many=True).data)
+
+
+class CalendarUserPagination(pagination.CursorPagination):
+    ordering = ("created_at", "id")
+    page_size = 100
 
 
 @extend_schema(tags=TAGS)

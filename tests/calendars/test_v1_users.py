@@ -196,3 +196,12 @@ def test_users_list_needs_api_key(alice):
 def test_methods_not_allowed(alice_client):
     assert alice_client.post(USER_URL, {}, format="json").status_code == 405
     assert alice_client.get(USER_URL + "disconnect/").status_code == 405
+
+
+def test_users_list_paginated(acme):
+    for n in range(3):
+        CalendarUser.objects.create(project=acme.project, external_id=f"u{n}")
+    page = acme.client.get("/api/v1/calendar/users/", {"paginate": "true"}).json()
+    assert set(page) == {"next", "previous", "results"}
+    assert [u["external_id"] for u in page["results"]] == ["u0", "u1", "u2"]
+    assert page["next"] is None
