@@ -10,6 +10,10 @@ decision, then:
   meeting joins (or creates) the bot of its new key;
 - does not record and has a bot: the meeting leaves it; a bot left serving nobody is cancelled.
 
+A bot requested through the server API (meetings.models.BotSchedule, loaded per batch by
+meetings/schedules.py) is one more input of the decision; its name, config and deduplication key
+replace the automatic ones, and its movable bot follows changes of them.
+
 Bots that have joined (not in Bot.MOVABLE_STATUSES) are never moved or cancelled here. The
 deduplication key is unique among live bots in the database, so two workers reconciling copies
 of one meeting at once still end with one bot. Backend calls happen after commit
@@ -27,6 +31,7 @@ from django.utils import timezone
 
 from meetings.decisions import decide
 from meetings.models import Meeting
+from meetings.schedules import attach_schedules
 from webhooks import events
 from webhooks.services import emit_event
 
@@ -50,7 +55,13 @@ class ReconcileResult:
 def deduplication_key(meeting: Meeting) -> str:
     """Copies of one meeting seen by several calendar users share a key: same start, same
     normalised join link, same calendar platform (as Recall) - or the calendar itself when the
-    project turned deduplication off."""
+    project turned deduplication off. A bot scheduled through the API with its own key uses it
+    (per instance of a series: the key and the instance's start)."""
+    schedule = _schedule(meeting)
+    if schedule is not None and schedule.deduplication_key:
+        if schedule.meeting_id is None:
+            return f"{schedule.deduplication_key}|{meeting.start_time.isoformat()}"
+        return schedule.deduplication_key
     calendar = meeting.calendar
     scope = calendar.platform if meeting.project.bot_deduplication else f"calendar:{calendar.pk}"
     return f"{scope}|{meeting.start_time.isoformat()}|{meeting.meeting_url}"
@@ -61,9 +72,24 @@ def join_time(meeting: Meeting, now: datetime) -> datetime:
     return max(meeting.start_time - timedelta(seconds=meeting.project.bot_join_lead_seconds), now)
 
 
+def _schedule(meeting: Meeting):
+    """The meeting's enabled API schedule, when `attach_schedules` loaded one."""
+    schedule = getattr(meeting, "effective_schedule", None)
+    return schedule if schedule is not None and schedule.enabled else None
+
+
 def _bot_name(meeting: Meeting) -> str:
+    schedule = _schedule(meeting)
+    if schedule is not None and schedule.bot_name:
+        return schedule.bot_name
     user = meeting.calendar.calendar_user
     return (user.bot_name if user else "") or meeting.project.bot_name
+
+
+def _bot_config(meeting: Meeting) -> dict:
+    schedule = _schedule(meeting)
+    extra = schedule.bot_config if schedule is not None else {}
+    return {**(meeting.project.bot_config or {}), **extra}
 
 
 class _Reconciler:
@@ -95,7 +121,7 @@ class _Reconciler:
                     meeting_platform=meeting.meeting_platform,
                     join_at=join_time(meeting, self.now),
                     name=_bot_name(meeting),
-                    config=meeting.project.bot_config,
+                    config=_bot_config(meeting),
                     deduplication_key=key,
                     backend=meeting.project.bot_dispatch_backend,
                 )
@@ -137,6 +163,8 @@ class _Reconciler:
             "meeting_platform": meeting.meeting_platform,
             "deduplication_key": key,
         }
+        if _schedule(meeting) is not None:  # an API-scheduled bot also follows config changes
+            updates.update(name=_bot_name(meeting), config=_bot_config(meeting))
         if bot.join_at <= self.now and updates["join_at"] == self.now:
             updates["join_at"] = bot.join_at  # already due: keep it due, do not chase the clock
         changed = [name for name, value in updates.items() if getattr(bot, name) != value]
@@ -196,6 +224,7 @@ DECISION_FIELDS = (
     "status",
     "start_time",
     "end_time",
+    "series_id",
     "override_should_record",
     "is_external",
     "is_recurring",
@@ -222,7 +251,7 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
     now = now or timezone.now()
     worker = _Reconciler(now)
     with transaction.atomic():
-        meetings = list(_meetings(list(meeting_ids)))
+        meetings = attach_schedules(list(_meetings(list(meeting_ids))))
         changed: dict[tuple[bool, str], list] = defaultdict(list)
         for meeting in meetings:
             calendar = meeting.calendar
@@ -232,6 +261,8 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
                 account_email=calendar.email,
                 now=now,
                 calendar_connected=calendar.state != "disconnected",
+                calendar_connecting=calendar.state == "connecting",
+                schedule=meeting.effective_schedule,
             )
             outcome = (decision.will_record, decision.reason)
             if (meeting.will_record, meeting.will_record_reason) != outcome:
@@ -242,9 +273,12 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
                 continue
             worker.meeting(meeting, current, decision.will_record)
         # One UPDATE per distinct outcome (a handful), not one CASE per row.
+        # A fresh timestamp, not `now`: the event feed (updated_at_gte) assumes a row's
+        # updated_at is taken shortly before its commit.
+        stamp = timezone.now()
         for (will_record, reason), ids in changed.items():
             Meeting.objects.filter(pk__in=ids).update(
-                will_record=will_record, will_record_reason=reason, updated_at=now
+                will_record=will_record, will_record_reason=reason, updated_at=stamp
             )
         worker.result.decisions_changed = sum(len(ids) for ids in changed.values())
         _emit(worker.events)

@@ -2,6 +2,7 @@
 follow-up work on commit."""
 
 import logging
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -255,3 +256,199 @@ def _enqueue(job: str, calendar_id) -> None:
     from django_q.tasks import async_task
 
     async_task(job, str(calendar_id), group="calendars")
+
+
+# --- Server API: calendars with customer-owned OAuth credentials ---------------------------------
+
+
+class CalendarError(Exception):
+    """A refused request, with a machine-readable `code` and the HTTP status that fits."""
+
+    def __init__(self, code: str, message: str, status: int = 400, *, existing_id=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.existing_id = existing_id
+
+
+def _dedup_conflict(project_id, deduplication_key: str | None) -> CalendarError | None:
+    if deduplication_key is None:
+        return None
+    existing = (
+        Calendar.objects.filter(project_id=project_id, deduplication_key=deduplication_key)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if existing is None:
+        return None
+    return CalendarError(
+        "deduplication_key_conflict",
+        f"A calendar with this deduplication key already exists in this project: {existing}.",
+        409,
+        existing_id=existing,
+    )
+
+
+@transaction.atomic
+def calendar_create(
+    *,
+    project: Project,
+    platform: str,
+    client_id: str,
+    client_secret: str,
+    refresh_token: str,
+    platform_calendar_id: str = "",
+    metadata: dict | None = None,
+    deduplication_key: str | None = None,
+    external_id: str | None = None,
+) -> Calendar:
+    """Store a calendar reached with the customer's own OAuth client. It starts `connecting`;
+    the first sync (queued on commit) makes it `connected` or `disconnected`."""
+    if conflict := _dedup_conflict(project.pk, deduplication_key):
+        raise conflict
+    calendar_user = (
+        calendar_user_get_or_create(project=project, external_id=external_id)
+        if external_id
+        else None
+    )
+    calendar = Calendar(
+        project=project,
+        calendar_user=calendar_user,
+        platform=platform,
+        oauth_client_id=client_id,
+        oauth_client_secret=client_secret,
+        refresh_token=refresh_token,
+        platform_calendar_id=platform_calendar_id or "",
+        metadata=metadata or {},
+        deduplication_key=deduplication_key,
+    )
+    calendar.set_state(Calendar.State.CONNECTING)
+    try:
+        with transaction.atomic():
+            calendar.save()
+    except IntegrityError:
+        # A concurrent create with the same key, or the user's live calendar on this platform.
+        if conflict := _dedup_conflict(project.pk, deduplication_key):
+            raise conflict from None
+        raise CalendarError(
+            "calendar_user_platform_taken",
+            f"Calendar user {external_id!r} already has a live {platform} calendar.",
+            409,
+        ) from None
+    calendar_request_sync(calendar=calendar)
+    return calendar
+
+
+def calendar_update(
+    *,
+    calendar: Calendar,
+    client_secret: str | None = None,
+    refresh_token: str | None = None,
+    metadata: dict | None = None,
+) -> Calendar:
+    """Change metadata and/or credentials. New credentials, in one transaction: the calendar's
+    upcoming bots are cancelled, the credentials swapped, the sync state cleared and a full
+    resync queued (which schedules the bots again). A disconnected calendar reconnects so."""
+    new_credentials = (
+        client_secret is not None and client_secret != calendar.oauth_client_secret
+    ) or (refresh_token is not None and refresh_token != calendar.refresh_token)
+    if new_credentials:
+        stop_push_channels(calendars=Calendar.objects.filter(pk=calendar.pk))
+    with transaction.atomic():
+        calendar = (
+            Calendar.objects.select_for_update().select_related("project").get(pk=calendar.pk)
+        )
+        if metadata is not None:
+            calendar.metadata = metadata
+        if not new_credentials:
+            calendar.save(update_fields=["metadata", "updated_at"])
+            return calendar
+        previous_state = calendar.state
+        if client_secret is not None:
+            calendar.oauth_client_secret = client_secret
+        if refresh_token is not None:
+            calendar.refresh_token = refresh_token
+        calendar.access_token = calendar.sync_cursor = calendar.sync_lease_owner = ""
+        calendar.push_channel_id = calendar.push_resource_id = calendar.push_token = ""
+        calendar.access_token_expires_at = calendar.push_expires_at = None
+        # A sync still running with the old credentials loses its lease and stops writing.
+        calendar.sync_lease_expires_at = None
+        calendar.sync_window_start = calendar.sync_window_end = None
+        calendar.consecutive_sync_failures = 0
+        calendar.set_state(Calendar.State.CONNECTING)
+        calendar.save()
+        # The full resync rewrites (and so reconciles) every meeting it still finds.
+        Meeting.objects.filter(calendar=calendar).update(fingerprint="")
+        reconcile_meetings(meeting_ids=list(_upcoming(calendar=calendar)))
+        if previous_state != calendar.state:
+            _emit_state_change(calendar, previous_state=previous_state)
+        calendar_request_sync(calendar=calendar)
+    return calendar
+
+
+def calendar_delete(*, calendar: Calendar) -> None:
+    """Close its push channel, cancel the bots of its meetings, delete it and its meetings."""
+    stop_push_channels(calendars=Calendar.objects.filter(pk=calendar.pk))
+    with transaction.atomic():
+        locked = Calendar.objects.select_for_update().filter(pk=calendar.pk).first()
+        if locked is not None:
+            _calendar_remove(locked, reason="deleted")
+
+
+def calendar_list_provider_calendars(
+    *, platform: str, client_id: str, client_secret: str, refresh_token: str
+) -> list:
+    """The account's calendars at the provider (nothing stored). Raises ProviderError."""
+    from .providers import get_provider
+    from .providers.base import Credentials, OAuthClient
+
+    session = get_provider(platform).session(
+        Credentials(client=OAuthClient(client_id, client_secret), refresh_token=refresh_token)
+    )
+    return session.list_calendars()
+
+
+@dataclass
+class SyncSummary:
+    synced_calendars: list = field(default_factory=list)
+    new_events: int = 0
+    updated_events: int = 0
+    errors: list = field(default_factory=list)  # [(calendar id, message)]
+
+
+SYNC_ERRORS = {
+    "busy": "A sync of this calendar is already running; it will sync again right after.",
+    "skipped": "The calendar no longer exists.",
+}
+
+
+def calendars_sync_now(*, calendars) -> SyncSummary:
+    """Sync these calendars now, one after the other, in this request. A calendar that fails
+    is reported in `errors` and does not stop the others."""
+    from .sync import sync_calendar_by_id
+
+    summary = SyncSummary()
+    for calendar in calendars:
+        if calendar.state == Calendar.State.DISCONNECTED:
+            summary.errors.append(
+                (calendar.pk, "The calendar is disconnected: update its credentials.")
+            )
+            continue
+        result = sync_calendar_by_id(calendar.pk)
+        if result.status != "synced":
+            failure = (
+                Calendar.objects.filter(pk=calendar.pk)
+                .values_list("connection_failure_data", flat=True)
+                .first()
+            ) or {}
+            message = SYNC_ERRORS.get(result.status) or failure.get("message") or result.error
+            summary.errors.append((calendar.pk, f"{result.error or result.status}: {message}"))
+            continue
+        created = Meeting.objects.filter(
+            calendar_id=calendar.pk, created_at__gte=result.started_at
+        ).count()
+        summary.synced_calendars.append(calendar.pk)
+        summary.new_events += created
+        summary.updated_events += max(result.upserted - created, 0) + result.deleted
+    return summary

@@ -381,6 +381,11 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
     window = horizon(calendar.project, timezone.now())
     session = provider.session(credentials_for(calendar), calendar_id=calendar.platform_calendar_id)
     session.on_credentials_changed = lambda credentials: _save_tokens(calendar.pk, credentials)
+    # Calendars connected with the customer's own tokens (server API) arrive without the
+    # account's address; the meeting facts (internal/external) need it.
+    if not calendar.email and (email := session.account_email().strip().lower()):
+        Calendar.objects.filter(pk=calendar.pk).update(email=email)
+        calendar.email = email
     writer = PageWriter(calendar, provider, window, owner, result)
 
     cursor = calendar.sync_cursor or None

@@ -153,6 +153,9 @@ GRAPH_PAGE_SIZE = env.int("GRAPH_PAGE_SIZE", 500, minimum=1)
 SYNC_POLL_INTERVAL_SECONDS = env.int("SYNC_POLL_INTERVAL_SECONDS", 3600, minimum=60)
 # How long one worker may hold a calendar; renewed per page, so it only matters after a crash.
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", 300, minimum=30)
+# The event feed (GET /calendar_events/?updated_at_gte=) holds back rows changed in the last
+# seconds, so a row committed late is never behind a client's watermark (meetings/selectors.py).
+EVENT_FEED_LAG_SECONDS = env.int("EVENT_FEED_LAG_SECONDS", 10, minimum=0)
 SYNC_MAX_BACKOFF_SECONDS = env.int("SYNC_MAX_BACKOFF_SECONDS", 3600, minimum=60)
 MEETING_RETENTION_DAYS = env.int("MEETING_RETENTION_DAYS", 60, minimum=1)
 # Provider push channels need a public https PUBLIC_BASE_URL; polling covers the rest.

@@ -20,5 +20,6 @@ urlpatterns = [
     path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("calendars.recall_v1.urls")),
     path("api/v1/", include("calendars.urls")),
+    path("api/v1/", include("calendars.server_api.urls")),
     path("api/v1/", include("bots.urls")),
 ]

@@ -3,7 +3,8 @@
 1. Prerequisites always apply, even with an override: a join link, real start and end times
    (not all-day), not cancelled or deleted, not ended.
 2. `override_should_record` true/false decides when set.
-3. Otherwise the calendar user's preferences: only preferences that are on are evaluated.
+3. Then a bot requested or removed through the server API (meetings.models.BotSchedule).
+4. Otherwise the calendar user's preferences: only preferences that are on are evaluated.
    `record_external` / `record_internal` form one OR group (either kind of meeting that is on
    qualifies); `record_recurring`, `record_non_host`, `record_only_host` and `record_confirmed`
    are AND filters on top. Nothing is recorded when no preference is on.
@@ -32,6 +33,9 @@ REASONS = {
     "preferences": "Recorded: matches the recording preferences.",
     "no_calendar_user": "Not recorded automatically: bots for this calendar are scheduled by API.",
     "calendar_disconnected": "Not recorded: the calendar is disconnected.",
+    "calendar_connecting": "Not recorded yet: the calendar's new credentials are being checked.",
+    "scheduled_by_api": "Recorded: a bot was scheduled for this meeting through the API.",
+    "unscheduled_by_api": "Not recorded: the bot was removed from this meeting through the API.",
 }
 
 
@@ -57,11 +61,21 @@ def _accepted(meeting, account_email: str) -> bool:
 
 
 def decide(
-    meeting, preferences, *, account_email: str, now: datetime, calendar_connected: bool = True
+    meeting,
+    preferences,
+    *,
+    account_email: str,
+    now: datetime,
+    calendar_connected: bool = True,
+    calendar_connecting: bool = False,
+    schedule=None,
 ) -> Decision:
-    """`preferences` is the CalendarUser (or None for a calendar without one)."""
+    """`preferences` is the CalendarUser (or None for a calendar without one); `schedule` the
+    meeting's effective BotSchedule (meetings/schedules.py), if any."""
     if not calendar_connected:
         return Decision(False, "calendar_disconnected")
+    if calendar_connecting:
+        return Decision(False, "calendar_connecting")
     if not meeting.meeting_url:
         return Decision(False, "no_link")
     if meeting.is_all_day:
@@ -76,6 +90,12 @@ def decide(
         return Decision(True, "override_on")
     if meeting.override_should_record is False:
         return Decision(False, "override_off")
+    if schedule is not None:
+        return (
+            Decision(True, "scheduled_by_api")
+            if schedule.enabled
+            else (Decision(False, "unscheduled_by_api"))
+        )
     if preferences is None:
         return Decision(False, "no_calendar_user")
 

@@ -1,5 +1,6 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from calendars.models import Calendar
 from projects.models import BaseModel, Project
@@ -78,13 +79,21 @@ class Meeting(BaseModel):
         ]
         indexes = [
             models.Index(fields=["calendar", "start_time"], name="meeting_calendar_start"),
-            models.Index(fields=["project", "updated_at"], name="meeting_project_updated"),
-            models.Index(fields=["project", "start_time"], name="meeting_project_start"),
             models.Index(fields=["calendar", "ical_uid"], name="meeting_calendar_ical_uid"),
             # Deduplication: the same meeting seen through several calendars of one project.
             models.Index(
                 fields=["project", "meeting_url", "start_time"], name="meeting_dedup_lookup"
             ),
+            # Server API event list: cursor order within a project, and its filters.
+            models.Index(fields=["project", "start_time", "id"], name="meeting_project_start_id"),
+            models.Index(fields=["project", "updated_at", "id"], name="meeting_project_updated_id"),
+            models.Index(fields=["project", "end_time"], name="meeting_project_end"),
+            models.Index(fields=["project", "ical_uid"], name="meeting_project_ical_uid"),
+            models.Index(
+                fields=["project", "meeting_platform", "start_time"],
+                name="meeting_project_platform",
+            ),
+            models.Index(F("project"), Upper("organizer_email"), name="meeting_project_organizer"),
             # The scheduler's scan: upcoming meetings that should get a bot.
             models.Index(
                 fields=["start_time"],
@@ -96,3 +105,47 @@ class Meeting(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.title or '(untitled)'} @ {self.start_time:%Y-%m-%d %H:%M}"
+
+
+class BotSchedule(BaseModel):
+    """A bot requested through the server API for one meeting, or for every instance of a
+    recurring series (`meeting` null, `series_id` set) including instances synced later.
+
+    The decision (meetings/decisions.py) reads it: an enabled schedule records the meeting with
+    this bot name, config and deduplication key; a disabled one on a single instance is the
+    exception "not this occurrence" to a series schedule. Bots then follow moves and
+    cancellations through the same reconciliation as automatic ones.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bot_schedules")
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="bot_schedules")
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="bot_schedule"
+    )
+    series_id = models.CharField(max_length=1024, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    bot_name = models.CharField(max_length=100, blank=True, default="")
+    bot_config = models.JSONField(default=dict, blank=True)
+    deduplication_key = models.CharField(max_length=2000, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "series_id"],
+                condition=Q(meeting__isnull=True),
+                name="botschedule_one_per_series",
+            ),
+            models.CheckConstraint(
+                condition=Q(meeting__isnull=False) | ~Q(series_id=""),
+                name="botschedule_meeting_or_series",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "deduplication_key"],
+                condition=Q(deduplication_key__isnull=False),
+                name="botschedule_dedup_key_per_project",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = f"meeting {self.meeting_id}" if self.meeting_id else f"series {self.series_id}"
+        return f"{'bot' if self.enabled else 'no bot'} for {target}"

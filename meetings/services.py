@@ -1,6 +1,8 @@
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .models import Meeting
+from .models import BotSchedule, Meeting
+from .schedules import attach_schedules
 
 
 @transaction.atomic
@@ -14,3 +16,202 @@ def meeting_set_override(*, meeting: Meeting, value: bool | None) -> Meeting:
         reconcile_meetings(meeting_ids=[meeting.pk])
         meeting.refresh_from_db()
     return meeting
+
+
+# --- Bots requested per meeting through the server API ---------------------------------------
+
+
+class ScheduleError(Exception):
+    """A refused request, with a machine-readable `code` and the HTTP status that fits."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _series_meetings(meeting: Meeting):
+    return Meeting.objects.filter(calendar_id=meeting.calendar_id, series_id=meeting.series_id)
+
+
+def _targets(meeting: Meeting, all_occurrences: bool) -> list:
+    """The meetings a request applies to: the whole series, or this meeting alone."""
+    if all_occurrences and meeting.series_id:
+        return list(_series_meetings(meeting).values_list("pk", flat=True))
+    return [meeting.pk]
+
+
+def _check_schedulable(meeting: Meeting, *, all_occurrences: bool) -> None:
+    if meeting.is_deleted or meeting.status == Meeting.Status.CANCELLED:
+        raise ScheduleError("event_cancelled", "The event was cancelled or deleted.")
+    if not meeting.meeting_url:
+        raise ScheduleError(
+            "event_has_no_meeting_url", "The event has no meeting link a bot could join."
+        )
+    if meeting.is_all_day:
+        raise ScheduleError("event_is_all_day", "All-day events cannot be recorded.")
+    # A series can be scheduled from any of its instances, even one already over.
+    if meeting.end_time <= timezone.now() and not (all_occurrences and meeting.series_id):
+        raise ScheduleError("event_ended", "The event has already ended.")
+
+
+def _check_key(meeting: Meeting, key: str | None, *, own: BotSchedule | None, targets) -> None:
+    if not key:
+        return
+    from bots.models import TERMINAL_STATUSES, Bot
+
+    taken = BotSchedule.objects.filter(project_id=meeting.project_id, deduplication_key=key)
+    if own is not None:
+        taken = taken.exclude(pk=own.pk)
+    live = (
+        Bot.objects.filter(project_id=meeting.project_id, deduplication_key=key)
+        .exclude(status__in=TERMINAL_STATUSES)
+        .exclude(meetings__in=targets)
+    )
+    if taken.exists() or live.exists():
+        raise ScheduleError(
+            "deduplication_key_conflict",
+            "Another scheduled bot of this project uses this deduplication key.",
+            409,
+        )
+
+
+def _series_schedule(meeting: Meeting) -> BotSchedule | None:
+    if not meeting.series_id:
+        return None
+    return BotSchedule.objects.filter(
+        calendar_id=meeting.calendar_id, series_id=meeting.series_id, meeting__isnull=True
+    ).first()
+
+
+def _reconcile(targets) -> list:
+    from bots.reconcile import reconcile_meetings
+
+    reconcile_meetings(meeting_ids=targets)
+    return targets
+
+
+def _save(schedule: BotSchedule) -> None:
+    try:
+        with transaction.atomic():
+            schedule.save()
+    except IntegrityError:  # the same key taken concurrently
+        raise ScheduleError(
+            "deduplication_key_conflict",
+            "Another scheduled bot of this project uses this deduplication key.",
+            409,
+        ) from None
+
+
+@transaction.atomic
+def meeting_schedule_bot(
+    *,
+    meeting: Meeting,
+    bot_name: str,
+    bot_config: dict | None = None,
+    deduplication_key: str | None = None,
+    all_occurrences: bool = False,
+) -> list:
+    """Record this meeting (or every current and future instance of its series) with this
+    bot. Scheduling again replaces the bot's settings. Returns the affected meeting ids."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    _check_schedulable(meeting, all_occurrences=all_occurrences)
+    series = all_occurrences and bool(meeting.series_id)
+    targets = _targets(meeting, all_occurrences)
+    if series:
+        # The series schedule covers every instance: instance-level settings give way.
+        BotSchedule.objects.filter(meeting_id__in=targets).delete()
+        schedule = _series_schedule(meeting) or BotSchedule(
+            project_id=meeting.project_id,
+            calendar_id=meeting.calendar_id,
+            series_id=meeting.series_id,
+        )
+    else:
+        schedule = BotSchedule.objects.filter(meeting=meeting).first() or BotSchedule(
+            project_id=meeting.project_id, calendar_id=meeting.calendar_id, meeting=meeting
+        )
+    _check_key(meeting, deduplication_key, own=schedule, targets=targets)
+    schedule.enabled = True
+    schedule.bot_name = bot_name
+    schedule.bot_config = bot_config or {}
+    schedule.deduplication_key = deduplication_key or None
+    _save(schedule)
+    return _reconcile(targets)
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def meeting_update_bot(
+    *,
+    meeting: Meeting,
+    bot_name: str | None = None,
+    bot_config: dict | None = None,
+    deduplication_key=_UNSET,
+    all_occurrences: bool = False,
+) -> list:
+    """Change the settings of the bot scheduled for this meeting (or its whole series)."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    series = all_occurrences and bool(meeting.series_id)
+    targets = _targets(meeting, all_occurrences)
+    if series:
+        schedule = _series_schedule(meeting)
+        instance_rows = BotSchedule.objects.filter(meeting_id__in=targets, enabled=True)
+    else:
+        schedule = attach_schedules([meeting])[0].effective_schedule
+        instance_rows = BotSchedule.objects.none()
+        if schedule is not None and schedule.meeting_id is None:
+            # Only this occurrence changes: it gets its own copy of the series' settings.
+            schedule = BotSchedule(
+                project_id=meeting.project_id,
+                calendar_id=meeting.calendar_id,
+                meeting=meeting,
+                bot_name=schedule.bot_name,
+                bot_config=schedule.bot_config,
+                deduplication_key=None,
+            )
+    if (schedule is None or not schedule.enabled) and not instance_rows.exists():
+        raise ScheduleError(
+            "bot_not_scheduled", "No bot is scheduled for this event; schedule one with POST."
+        )
+    if deduplication_key is not _UNSET and deduplication_key:
+        _check_key(meeting, deduplication_key, own=schedule, targets=targets)
+    rows = [schedule] if schedule is not None and schedule.enabled else []
+    rows += list(instance_rows)
+    for row in rows:
+        if bot_name is not None:
+            row.bot_name = bot_name
+        if bot_config is not None:
+            row.bot_config = bot_config
+        if deduplication_key is not _UNSET and row is schedule:
+            row.deduplication_key = deduplication_key or None
+        _save(row)
+    return _reconcile(targets)
+
+
+@transaction.atomic
+def meeting_unschedule_bot(*, meeting: Meeting, all_occurrences: bool = False) -> list:
+    """Remove the API-scheduled bot of this meeting (or its whole series). Idempotent."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    targets = _targets(meeting, all_occurrences)
+    if all_occurrences and meeting.series_id:
+        BotSchedule.objects.filter(meeting_id__in=targets).delete()
+        BotSchedule.objects.filter(
+            calendar_id=meeting.calendar_id, series_id=meeting.series_id, meeting__isnull=True
+        ).delete()
+    elif _series_schedule(meeting) is not None:
+        # The series keeps its bot; this occurrence is the exception.
+        BotSchedule.objects.update_or_create(
+            meeting=meeting,
+            defaults={
+                "project_id": meeting.project_id,
+                "calendar_id": meeting.calendar_id,
+                "enabled": False,
+                "deduplication_key": None,
+            },
+        )
+    else:
+        BotSchedule.objects.filter(meeting=meeting).delete()
+    return _reconcile(targets)

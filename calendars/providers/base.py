@@ -123,6 +123,18 @@ class Channel:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class ProviderCalendar:
+    """One calendar of the account, as listed before connecting it."""
+
+    id: str
+    name: str
+    email: str
+    is_primary: bool
+    # Google's vocabulary for both providers: owner | writer | reader | freeBusyReader.
+    access_role: str
+
+
 class CalendarSession(ABC):
     """One sync's conversation with the provider for one calendar."""
 
@@ -144,6 +156,14 @@ class CalendarSession(ABC):
     @abstractmethod
     def window_events(self, window: Window) -> Iterator[Page]:
         """All events in `window`, without touching the cursor (used when the horizon grows)."""
+
+    def account_email(self) -> str:
+        """The connected account's address, best effort ("" when the grant cannot read it)."""
+        return ""
+
+    @abstractmethod
+    def list_calendars(self) -> list[ProviderCalendar]:
+        """The account's calendars (Google calendarList, Graph /me/calendars)."""
 
     @abstractmethod
     def watch(

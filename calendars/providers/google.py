@@ -30,6 +30,7 @@ from .base import (
     Page,
     PermanentError,
     Provider,
+    ProviderCalendar,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -229,6 +230,37 @@ class GoogleSession(CalendarSession):
         for page in self._pages(timeMin=_rfc3339(window.start), timeMax=_rfc3339(window.end)):
             yield Page(events=page.events)
 
+    def account_email(self) -> str:
+        try:  # needs a calendar.readonly grant; events-only grants cannot read the list
+            entry = self._execute(self.service.calendarList().get(calendarId="primary"))
+        except ProviderError:
+            return ""
+        calendar_id = entry.get("id", "")
+        return calendar_id if _is_address(calendar_id) else ""
+
+    def list_calendars(self) -> list[ProviderCalendar]:
+        lists = self.service.calendarList()
+        request = lists.list(maxResults=250)
+        calendars = []
+        while request is not None:
+            response = self._execute(request)
+            for entry in response.get("items", []):
+                if entry.get("deleted"):
+                    continue
+                calendar_id = entry.get("id", "")
+                calendars.append(
+                    ProviderCalendar(
+                        id=calendar_id,
+                        name=entry.get("summaryOverride") or entry.get("summary") or "",
+                        # A user's calendar id is its address; group calendars have none.
+                        email=calendar_id if _is_address(calendar_id) else "",
+                        is_primary=bool(entry.get("primary")),
+                        access_role=entry.get("accessRole", ""),
+                    )
+                )
+            request = lists.list_next(request, response)
+        return calendars
+
     def watch(
         self, *, address: str, token: str, channel_id: str, lifecycle_address: str
     ) -> Channel:
@@ -251,6 +283,12 @@ class GoogleSession(CalendarSession):
         body = {"id": channel.id, "resourceId": channel.resource_id}
         with contextlib.suppress(PermanentError):  # an unknown channel is already gone
             self._execute(self.service.channels().stop(body=body))
+
+
+def _is_address(calendar_id: str) -> bool:
+    return "@" in calendar_id and not calendar_id.endswith(
+        ("calendar.google.com", "group.v.calendar.google.com")
+    )
 
 
 def _retry_after(headers) -> float | None:

@@ -25,6 +25,8 @@ from .base import (
     Page,
     PermanentError,
     Provider,
+    ProviderCalendar,
+    ProviderError,
     ProviderUnavailable,
     RateLimited,
     Window,
@@ -71,35 +73,22 @@ class MicrosoftProvider(Provider):
         )
 
     def exchange_code(self, *, client: OAuthClient, code: str, redirect_uri: str) -> Grant:
-        try:
+        def exchange():
             # msal prefers its own auth-code flow object, but Recall clients build the authorize
             # URL themselves, so only the plain code exchange fits.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                result = self.msal_app(client).acquire_token_by_authorization_code(
+                return self.msal_app(client).acquire_token_by_authorization_code(
                     code, scopes=[CALENDAR_SCOPE], redirect_uri=redirect_uri
                 )
-        except (requests.RequestException, ValueError, msal.exceptions.MsalServiceError) as exc:
-            raise ProviderUnavailable(
-                f"Microsoft could not be reached ({exc.__class__.__name__})."
-            ) from None
-        error = result.get("error")
-        if error:
-            detail = {
-                "error": error,
-                "error_codes": result.get("error_codes", []),
-                "error_description": (result.get("error_description") or "")[:500],
-            }
-            if error in ("invalid_client", "unauthorized_client"):
-                raise ClientRejected(
-                    f"Microsoft rejected the OAuth client ({error}).", detail=detail
-                )
-            if error in ("temporarily_unavailable", "server_error"):
-                raise ProviderUnavailable(f"Microsoft answered {error}.", detail=detail)
-            raise CodeRejected(
-                f"Microsoft rejected the authorization code ({error}): it may have expired or "
-                "been used already.",
-                detail=detail,
+
+        result = _token_request(exchange)
+        if result.get("error"):
+            raise _token_error(
+                result,
+                rejected=CodeRejected,
+                message="Microsoft rejected the authorization code ({error}): it may have "
+                "expired or been used already.",
             )
         claims = result.get("id_token_claims") or {}
         # (Graph's /me would be authoritative, but the id token already names the account.)
@@ -150,30 +139,17 @@ class GraphSession(CalendarSession):
         fresh = expires_at is not None and expires_at - TOKEN_MARGIN > datetime.now(UTC)
         if self.credentials.access_token and fresh and not force:
             return
-        try:
-            result = self.provider.msal_app(self.credentials.client).acquire_token_by_refresh_token(
+        result = _token_request(
+            lambda: self.provider.msal_app(self.credentials.client).acquire_token_by_refresh_token(
                 self.credentials.refresh_token, scopes=[CALENDAR_SCOPE]
             )
-        except (requests.RequestException, ValueError, msal.exceptions.MsalServiceError) as exc:
-            raise ProviderUnavailable(
-                f"Microsoft could not be reached ({exc.__class__.__name__})."
-            ) from None
-        error = result.get("error")
-        if error:
-            detail = {
-                "error": error,
-                "error_codes": result.get("error_codes", []),
-                "error_description": (result.get("error_description") or "")[:300],
-            }
-            if error in REVOKED_ERRORS:
-                raise AuthRevoked(f"Microsoft refused the refresh token ({error}).", detail=detail)
-            if error in ("invalid_client", "unauthorized_client"):
-                raise ClientRejected(
-                    f"Microsoft rejected the OAuth client ({error}).", detail=detail
-                )
-            if error in RETRYABLE_ERRORS:
-                raise ProviderUnavailable(f"Microsoft answered {error}.", detail=detail)
-            raise PermanentError(f"Microsoft refused the token request ({error}).", detail=detail)
+        )
+        if result.get("error"):
+            raise _token_error(
+                result,
+                rejected=PermanentError,
+                message="Microsoft refused the token request ({error}).",
+            )
         self.credentials.access_token = result["access_token"]
         self.credentials.access_token_expires_at = datetime.now(UTC) + timedelta(
             seconds=int(result.get("expires_in") or 3600)
@@ -230,6 +206,34 @@ class GraphSession(CalendarSession):
         for page in self._rounds(self._delta_url(window)):
             yield Page(events=page.events)
 
+    def account_email(self) -> str:
+        try:  # needs User.Read besides Calendars.Read
+            me = self._request("GET", settings.MICROSOFT_GRAPH_URL + "me")
+        except ProviderError:
+            return ""
+        return me.get("mail") or me.get("userPrincipalName") or ""
+
+    def list_calendars(self) -> list[ProviderCalendar]:
+        url = settings.MICROSOFT_GRAPH_URL + "me/calendars"
+        calendars = []
+        while url:
+            body = self._request("GET", url)
+            for entry in body.get("value", []):
+                default = bool(entry.get("isDefaultCalendar"))
+                calendars.append(
+                    ProviderCalendar(
+                        id=entry.get("id", ""),
+                        name=entry.get("name") or "",
+                        email=(entry.get("owner") or {}).get("address") or "",
+                        is_primary=default,
+                        access_role="owner"
+                        if default
+                        else ("writer" if entry.get("canEdit") else "reader"),
+                    )
+                )
+            url = body.get("@odata.nextLink")
+        return calendars
+
     def watch(
         self, *, address: str, token: str, channel_id: str, lifecycle_address: str
     ) -> Channel:
@@ -258,6 +262,32 @@ class GraphSession(CalendarSession):
         url = f"{settings.MICROSOFT_GRAPH_URL}subscriptions/{quote(channel.id)}"
         with contextlib.suppress(PermanentError):  # an unknown subscription is already gone
             self._request("DELETE", url)
+
+
+def _token_request(call) -> dict:
+    try:
+        return call()
+    except (requests.RequestException, ValueError, msal.exceptions.MsalServiceError) as exc:
+        raise ProviderUnavailable(
+            f"Microsoft could not be reached ({exc.__class__.__name__})."
+        ) from None
+
+
+def _token_error(result: dict, *, rejected: type[ProviderError], message: str) -> ProviderError:
+    """Classify a token endpoint error by `error` (never by the description's text)."""
+    error = result["error"]
+    detail = {
+        "error": error,
+        "error_codes": result.get("error_codes", []),
+        "error_description": (result.get("error_description") or "")[:300],
+    }
+    if error in ("invalid_client", "unauthorized_client"):
+        return ClientRejected(f"Microsoft rejected the OAuth client ({error}).", detail=detail)
+    if error in RETRYABLE_ERRORS:
+        return ProviderUnavailable(f"Microsoft answered {error}.", detail=detail)
+    if error in REVOKED_ERRORS and rejected is PermanentError:
+        return AuthRevoked(f"Microsoft refused the refresh token ({error}).", detail=detail)
+    return rejected(message.format(error=error), detail=detail)
 
 
 def _graph_time(moment: datetime) -> str:

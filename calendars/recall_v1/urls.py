@@ -22,6 +22,7 @@ urlpatterns = [
         views.MeetingDetailView.as_view(),
         "calendar-meeting",
     ),
+    route("sync", views.CalendarSyncView.as_view(), "calendar-sync"),
     route("oauth_url", views.OAuthUrlView.as_view(), "calendar-oauth-url"),
     route(
         "google_oauth_callback", views_oauth.google_oauth_callback, "calendar-google-oauth-callback"

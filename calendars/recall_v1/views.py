@@ -16,6 +16,7 @@ from calendars.authentication import (
     request_calendar_user,
 )
 from calendars.models import CalendarUser
+from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.exceptions import ApiError
 from meetings.models import Meeting
 from meetings.services import meeting_set_override
@@ -239,6 +240,21 @@ class MeetingRefreshView(CalendarTokenView):
         calendar_user = request_calendar_user(request)
         services.calendar_user_sync_now(calendar_user=calendar_user)
         return Response(MeetingSerializer(meetings_of(calendar_user), many=True).data)
+
+
+@extend_schema(tags=TAGS)
+class CalendarSyncView(CalendarTokenView):
+    """Sync the user's calendars now and summarize (Aitronos `POST /calendar/sync`). 200 even
+    when a calendar fails; its error is in `errors`."""
+
+    throttle_classes = [RefreshThrottle]
+
+    @extend_schema(request=None, responses=SyncSummarySerializer)
+    def post(self, request):
+        calendars = request_calendar_user(request).calendars.order_by("created_at")
+        return Response(
+            SyncSummarySerializer(services.calendars_sync_now(calendars=calendars)).data
+        )
 
 
 @extend_schema(tags=TAGS)

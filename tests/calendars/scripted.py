@@ -61,6 +61,9 @@ class ScriptedSession(CalendarSession):
         super().__init__(credentials)
         self.store = store
 
+    def list_calendars(self):
+        return []
+
     def _paged(self, items: list[dict], cursor: str | None) -> list[Page]:
         size = self.store.page_size
         chunks = [items[i : i + size] for i in range(0, len(items), size)] or [[]]

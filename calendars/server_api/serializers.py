@@ -1,0 +1,335 @@
+"""Server API wire format (Attendee / Meeting BaaS / Aitronos style). Shapes only, no rules."""
+
+import json
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from bots.serializers import BotSerializer, CalendarUserRefSerializer
+from calendars.models import Calendar, CalendarUser
+from calendars.platforms import Platform
+from calendars.recall_v1.serializers import AttendeeSerializer
+from meetings.models import BotSchedule, Meeting
+
+METADATA_MAX_BYTES = 8192
+BOT_CONFIG_MAX_BYTES = 32768
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects keys it does not know, so a misspelt field is an error, not silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
+                )
+        return super().to_internal_value(data)
+
+
+def _json_object(max_bytes: int, help_text: str):
+    def validate(value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if len(json.dumps(value, separators=(",", ":"))) > max_bytes:
+            raise serializers.ValidationError(f"Must be at most {max_bytes} bytes as JSON.")
+        return value
+
+    return serializers.JSONField(required=False, validators=[validate], help_text=help_text)
+
+
+# --- calendars ---------------------------------------------------------------------------------
+
+
+class CalendarCreateSerializer(StrictSerializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    client_id = serializers.CharField(max_length=255, help_text="Your OAuth client id.")
+    client_secret = serializers.CharField(
+        max_length=2000, write_only=True, help_text="Your OAuth client secret. Never returned."
+    )
+    refresh_token = serializers.CharField(
+        max_length=4000, write_only=True, help_text="The user's refresh token. Never returned."
+    )
+    platform_uuid = serializers.CharField(
+        max_length=1024,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Provider calendar id (see POST /calendars/raw/); the primary when absent.",
+    )
+    metadata = _json_object(METADATA_MAX_BYTES, "Your data, echoed back (at most 8 KB).")
+    deduplication_key = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_null=True,
+        help_text="Unique within the project: a second create with it is a 409.",
+    )
+    external_id = serializers.CharField(
+        max_length=255,
+        required=False,
+        help_text="Attach the calendar to this calendar user (created on first use).",
+    )
+
+
+class CalendarUpdateSerializer(StrictSerializer):
+    client_secret = serializers.CharField(max_length=2000, required=False, write_only=True)
+    refresh_token = serializers.CharField(max_length=4000, required=False, write_only=True)
+    metadata = _json_object(METADATA_MAX_BYTES, "Replaces the calendar's metadata.")
+
+
+class CalendarSerializer(serializers.ModelSerializer):
+    client_id = serializers.CharField(source="oauth_client_id")
+    platform_uuid = serializers.SerializerMethodField()
+    calendar_user = CalendarUserRefSerializer(allow_null=True)
+
+    class Meta:
+        model = Calendar
+        fields = [
+            "id",
+            "platform",
+            "client_id",
+            "platform_uuid",
+            "state",
+            "metadata",
+            "deduplication_key",
+            "connection_failure_data",
+            "created_at",
+            "updated_at",
+            "last_successful_sync_at",
+            "last_attempted_sync_at",
+            "email",
+            "calendar_user",
+        ]
+        read_only_fields = fields
+
+    def get_platform_uuid(self, calendar: Calendar) -> str | None:
+        return calendar.platform_calendar_id or None
+
+
+class CalendarFilterSerializer(StrictSerializer):
+    state = serializers.ChoiceField(choices=Calendar.State.choices, required=False)
+    platform = serializers.ChoiceField(choices=Platform.choices, required=False)
+    deduplication_key = serializers.CharField(max_length=2000, required=False)
+    external_id = serializers.CharField(
+        max_length=255, required=False, help_text="Calendars of this calendar user."
+    )
+    created_at_gte = serializers.DateTimeField(required=False)
+    created_at_lte = serializers.DateTimeField(required=False)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class RawCalendarsRequestSerializer(StrictSerializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    client_id = serializers.CharField(max_length=255)
+    client_secret = serializers.CharField(max_length=2000, write_only=True)
+    refresh_token = serializers.CharField(max_length=4000, write_only=True)
+
+
+class RawCalendarSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Pass as `platform_uuid` to connect this calendar.")
+    name = serializers.CharField()
+    email = serializers.CharField()
+    is_primary = serializers.BooleanField()
+    access_role = serializers.CharField(help_text="owner, writer, reader or freeBusyReader.")
+
+
+class RawCalendarsSerializer(serializers.Serializer):
+    calendars = RawCalendarSerializer(many=True)
+
+
+class ResyncAllQuerySerializer(StrictSerializer):
+    days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=365,
+        help_text="Accepted for Meeting BaaS clients; the window synced is the project's "
+        "sync horizon (sync_days_past / sync_days_future).",
+    )
+
+
+class ResyncAllSerializer(serializers.Serializer):
+    synced_calendars = serializers.ListField(child=serializers.UUIDField())
+    errors = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
+        help_text="[calendar id, message] per calendar that failed.",
+    )
+
+
+class SyncSummarySerializer(serializers.Serializer):
+    synced_calendars = serializers.IntegerField()
+    new_events = serializers.IntegerField()
+    updated_events = serializers.IntegerField(help_text="Changed or deleted events.")
+    errors = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, summary) -> dict:
+        return {
+            "synced_calendars": len(summary.synced_calendars),
+            "new_events": summary.new_events,
+            "updated_events": summary.updated_events,
+            "errors": [f"{calendar_id}: {message}" for calendar_id, message in summary.errors],
+        }
+
+
+# --- calendar events ---------------------------------------------------------------------------
+
+ORDERINGS = ["start_time", "end_time", "updated_at", "created_at"]
+
+
+class EventFilterSerializer(StrictSerializer):
+    calendar_id = serializers.UUIDField(required=False)
+    calendar_deduplication_key = serializers.CharField(max_length=2000, required=False)
+    updated_at_gte = serializers.DateTimeField(
+        required=False,
+        help_text="The change feed: events changed at or after this time, oldest change first "
+        "(see the README: rows of the last few seconds appear on the next poll).",
+    )
+    updated_after = serializers.DateTimeField(required=False, help_text="Alias of updated_at_gte.")
+    start_time_gte = serializers.DateTimeField(required=False)
+    start_date_gte = serializers.DateTimeField(required=False, help_text="Alias.")
+    start_time_lte = serializers.DateTimeField(required=False)
+    start_date_lte = serializers.DateTimeField(required=False, help_text="Alias.")
+    end_time_lte = serializers.DateTimeField(required=False)
+    organizer_email = serializers.CharField(max_length=320, required=False)
+    attendee_email = serializers.CharField(max_length=320, required=False)
+    status = serializers.ChoiceField(
+        choices=["upcoming", "past", "all"],
+        required=False,
+        help_text="upcoming (not ended; the default), past, or all. With updated_at_gte the "
+        "default is all: a feed must see every change.",
+    )
+    is_deleted = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ical_uid = serializers.CharField(max_length=1024, required=False)
+    meeting_platform = serializers.CharField(max_length=40, required=False)
+    ordering = serializers.ChoiceField(
+        choices=[*ORDERINGS, *(f"-{o}" for o in ORDERINGS)],
+        required=False,
+        help_text="Default start_time; updated_at with updated_at_gte.",
+    )
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+    ALIASES = {
+        "updated_after": "updated_at_gte",
+        "start_date_gte": "start_time_gte",
+        "start_date_lte": "start_time_lte",
+    }
+
+    def validate(self, data):
+        for alias, name in self.ALIASES.items():
+            if alias in data:
+                value = data.pop(alias)
+                if name in data and data[name] != value:
+                    raise serializers.ValidationError(
+                        {alias: [f"Conflicts with {name}; send one of them."]}
+                    )
+                data[name] = value
+        data.pop("cursor", None)
+        data.pop("page_size", None)
+        return data
+
+
+class BotScheduleSerializer(serializers.ModelSerializer):
+    all_occurrences = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BotSchedule
+        fields = ["bot_name", "bot_config", "deduplication_key", "all_occurrences"]
+
+    def get_all_occurrences(self, schedule: BotSchedule) -> bool:
+        return schedule.meeting_id is None
+
+
+class EventSerializer(serializers.ModelSerializer):
+    platform_uuid = serializers.CharField(
+        source="platform_event_id", help_text="The provider's event (instance) id."
+    )
+    name = serializers.CharField(source="title")
+    attendees = AttendeeSerializer(many=True)
+    is_organizer = serializers.BooleanField(source="is_hosted_by_me")
+    recurring_event_id = serializers.SerializerMethodField()
+    bot_schedule = serializers.SerializerMethodField()
+    bots = BotSerializer(many=True, source="all_bots")
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "id",
+            "calendar_id",
+            "platform_uuid",
+            "name",
+            "start_time",
+            "end_time",
+            "is_all_day",
+            "status",
+            "meeting_url",
+            "meeting_platform",
+            "meeting_invite",
+            "organizer_email",
+            "attendees",
+            "is_organizer",
+            "is_external",
+            "is_recurring",
+            "recurring_event_id",
+            "ical_uid",
+            "is_deleted",
+            "will_record",
+            "will_record_reason",
+            "bot_schedule",
+            "bots",
+            "raw",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_recurring_event_id(self, meeting: Meeting) -> str | None:
+        return meeting.series_id or None
+
+    @extend_schema_field(BotScheduleSerializer(allow_null=True))
+    def get_bot_schedule(self, meeting: Meeting) -> dict | None:
+        schedule = getattr(meeting, "effective_schedule", None)
+        if schedule is None or not schedule.enabled:
+            return None
+        return BotScheduleSerializer(schedule).data
+
+
+class BotQuerySerializer(StrictSerializer):
+    all_occurrences = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Recurring events: apply to every current and future instance of the series.",
+    )
+
+
+class BotCreateSerializer(StrictSerializer):
+    bot_name = serializers.CharField(max_length=100)
+    bot_config = _json_object(
+        BOT_CONFIG_MAX_BYTES, "Sent to the bot backend with the bot (merged over the project's)."
+    )
+    deduplication_key = serializers.CharField(max_length=1900, required=False, allow_null=True)
+
+
+class BotUpdateSerializer(StrictSerializer):
+    bot_name = serializers.CharField(max_length=100, required=False)
+    bot_config = _json_object(BOT_CONFIG_MAX_BYTES, "Replaces the bot's config.")
+    deduplication_key = serializers.CharField(max_length=1900, required=False, allow_null=True)
+
+
+# --- calendar users ----------------------------------------------------------------------------
+
+
+class CalendarRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Calendar
+        fields = ["id", "platform", "email", "state"]
+
+
+class ServerCalendarUserSerializer(serializers.ModelSerializer):
+    calendars = CalendarRefSerializer(many=True)
+
+    class Meta:
+        model = CalendarUser
+        fields = ["id", "external_id", "calendars", "created_at", "updated_at"]
+        read_only_fields = fields

@@ -1,0 +1,299 @@
+"""Server API: calendars with customer-owned OAuth credentials, their events, bots per event,
+calendar users. Thin: validate, call a service or selector, serialize."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from calendars import services
+from calendars.models import Calendar, CalendarUser
+from calendars.providers.base import (
+    AuthRevoked,
+    ClientRejected,
+    CodeRejected,
+    PermanentError,
+    ProviderError,
+)
+from config.api.exceptions import ApiError
+from meetings import selectors
+from meetings import services as meeting_services
+from meetings.schedules import attach_schedules
+from projects.authentication import request_project
+from projects.scoping import ProjectScopedMixin
+
+from .serializers import (
+    BotCreateSerializer,
+    BotQuerySerializer,
+    BotUpdateSerializer,
+    CalendarCreateSerializer,
+    CalendarFilterSerializer,
+    CalendarSerializer,
+    CalendarUpdateSerializer,
+    EventFilterSerializer,
+    EventSerializer,
+    RawCalendarsRequestSerializer,
+    RawCalendarsSerializer,
+    ResyncAllQuerySerializer,
+    ResyncAllSerializer,
+    ServerCalendarUserSerializer,
+    SyncSummarySerializer,
+)
+
+UUID_PATTERN = "[0-9a-fA-F-]{36}"
+TAGS = ["Server API: calendars"]
+
+
+class CalendarPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class EventPagination(CursorPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_ordering(self, request, queryset, view):
+        return view.event_ordering
+
+
+def _calendar_error(exc: services.CalendarError):
+    errors = {"existing_id": str(exc.existing_id)} if exc.existing_id else None
+    return ApiError(exc.code, exc.message, exc.status, errors=errors)
+
+
+def _provider_error(exc: ProviderError):
+    """Credentials the provider refused are the caller's to fix (400); the rest is upstream."""
+    if isinstance(exc, AuthRevoked | ClientRejected | CodeRejected | PermanentError):
+        return ApiError(exc.code, str(exc), status.HTTP_400_BAD_REQUEST)
+    return ApiError(exc.code, str(exc), status.HTTP_502_BAD_GATEWAY)
+
+
+@extend_schema(tags=TAGS)
+class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
+    """Calendars connected with your own OAuth client (client id, secret, refresh token).
+    Secrets are write-only."""
+
+    queryset = Calendar.objects.select_related("calendar_user")
+    serializer_class = CalendarSerializer
+    pagination_class = CalendarPagination
+    lookup_value_regex = UUID_PATTERN
+
+    def _fresh(self, calendar: Calendar) -> dict:
+        return CalendarSerializer(self.get_queryset().get(pk=calendar.pk)).data
+
+    @extend_schema(parameters=[CalendarFilterSerializer])
+    def list(self, request):
+        query = CalendarFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        calendars = self.get_queryset()
+        for name, lookup in (
+            ("state", "state"),
+            ("platform", "platform"),
+            ("deduplication_key", "deduplication_key"),
+            ("external_id", "calendar_user__external_id"),
+            ("created_at_gte", "created_at__gte"),
+            ("created_at_lte", "created_at__lte"),
+        ):
+            if name in filters:
+                calendars = calendars.filter(**{lookup: filters[name]})
+        page = self.paginate_queryset(calendars)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=CalendarCreateSerializer, responses={201: CalendarSerializer})
+    def create(self, request):
+        """Returns at once in state `connecting`; the first sync runs in the background and
+        makes it `connected` or `disconnected` (with `connection_failure_data`). Errors:
+        `deduplication_key_conflict` (409, `errors.existing_id`), `calendar_user_platform_taken`
+        (409)."""
+        data = CalendarCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields["platform_calendar_id"] = fields.pop("platform_uuid", None) or ""
+        try:
+            calendar = services.calendar_create(project=request_project(request), **fields)
+        except services.CalendarError as exc:
+            raise _calendar_error(exc) from None
+        return Response(self._fresh(calendar), status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(request=CalendarUpdateSerializer, responses=CalendarSerializer)
+    def partial_update(self, request, pk=None):
+        """New credentials: the calendar's upcoming bots are unscheduled, the credentials
+        swapped and a full resync queued, in one transaction (state `connecting`). A
+        disconnected calendar reconnects this way."""
+        calendar = self.get_object()
+        data = CalendarUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        calendar = services.calendar_update(calendar=calendar, **data.validated_data)
+        return Response(self._fresh(calendar))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        """Stops the provider channel, cancels the bots of its meetings, deletes the calendar
+        and its events. Later calls on this id are 404."""
+        services.calendar_delete(calendar=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=RawCalendarsRequestSerializer, responses=RawCalendarsSerializer)
+    @action(detail=False, methods=["post"], url_path="raw", url_name="raw")
+    def raw(self, request):
+        """The account's calendars at the provider, to pick a `platform_uuid`. Nothing is
+        stored. Refused credentials: `auth_revoked`, `invalid_client` (400); provider down:
+        `provider_unavailable`, `rate_limited` (502)."""
+        data = RawCalendarsRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            calendars = services.calendar_list_provider_calendars(**data.validated_data)
+        except ProviderError as exc:
+            raise _provider_error(exc) from None
+        return Response(RawCalendarsSerializer({"calendars": calendars}).data)
+
+    @extend_schema(
+        request=None, parameters=[ResyncAllQuerySerializer], responses=ResyncAllSerializer
+    )
+    @action(detail=False, methods=["post"], url_path="resync_all", url_name="resync-all")
+    def resync_all(self, request):
+        """Sync every calendar of the project now (Meeting BaaS). Failures are listed in
+        `errors` as [calendar id, message]; the answer is 200 either way."""
+        query = ResyncAllQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        summary = services.calendars_sync_now(calendars=self.get_queryset().order_by("created_at"))
+        return Response(
+            {
+                "synced_calendars": [str(pk) for pk in summary.synced_calendars],
+                "errors": [[str(pk), message] for pk, message in summary.errors],
+            }
+        )
+
+    @extend_schema(request=None, responses=SyncSummarySerializer)
+    @action(detail=True, methods=["post"], url_path="sync", url_name="sync")
+    def sync(self, request, pk=None):
+        """Sync this calendar now, in the request (Aitronos summary)."""
+        summary = services.calendars_sync_now(calendars=[self.get_object()])
+        return Response(SyncSummarySerializer(summary).data)
+
+
+def events_response(meeting_ids, project) -> Response:
+    """The updated events of a bot request, in start order."""
+    meetings = list(
+        selectors.event_queryset()
+        .filter(project=project, pk__in=list(meeting_ids))
+        .order_by("start_time", "id")
+    )
+    return Response(EventSerializer(attach_schedules(meetings), many=True).data)
+
+
+@extend_schema(tags=TAGS)
+class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
+    """Events of the project's calendars (one per instance of a recurring series), with the
+    bots scheduled for them."""
+
+    queryset = selectors.event_queryset()
+    serializer_class = EventSerializer
+    pagination_class = EventPagination
+    lookup_value_regex = UUID_PATTERN
+
+    @extend_schema(parameters=[EventFilterSerializer])
+    def list(self, request):
+        """Cursor pagination, at most 100 per page. `updated_at_gte` is a change feed: poll
+        with the newest `updated_at` you received and no change is ever skipped."""
+        query = EventFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = dict(query.validated_data)
+        ordering = filters.pop("ordering", None)
+        project = request_project(request)
+        calendar_id = filters.get("calendar_id")
+        if calendar_id and not Calendar.objects.filter(project=project, pk=calendar_id).exists():
+            raise ApiError("not_found", "Calendar not found.", status.HTTP_404_NOT_FOUND)
+        self.event_ordering = selectors.event_ordering(
+            ordering, feed=filters.get("updated_at_gte") is not None
+        )
+        events = selectors.event_filter(self.get_queryset(), **filters)
+        page = attach_schedules(list(self.paginate_queryset(events)))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        meeting = attach_schedules([self.get_object()])[0]
+        return Response(self.get_serializer(meeting).data)
+
+    def _bot_call(self, request, call, body_serializer=None):
+        meeting = self.get_object()
+        query = BotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        fields = dict(query.validated_data)
+        if body_serializer is not None:
+            body = body_serializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            fields.update(body.validated_data)
+        try:
+            meeting_ids = call(meeting=meeting, **fields)
+        except meeting_services.ScheduleError as exc:
+            raise ApiError(exc.code, exc.message, exc.status) from None
+        return events_response(meeting_ids, meeting.project_id)
+
+    @extend_schema(
+        methods=["post"],
+        parameters=[BotQuerySerializer],
+        request=BotCreateSerializer,
+        responses=EventSerializer(many=True),
+        description="Schedule a bot for this event (all_occurrences=true: every current and "
+        "future instance of its series, including instances synced later). Scheduling again "
+        "replaces the settings. The bot follows moves and cancellations. Errors: "
+        "`event_ended`, `event_has_no_meeting_url`, `event_cancelled`, `event_is_all_day` "
+        "(400); `deduplication_key_conflict` (409). Returns the updated events.",
+    )
+    @extend_schema(
+        methods=["patch"],
+        parameters=[BotQuerySerializer],
+        request=BotUpdateSerializer,
+        responses=EventSerializer(many=True),
+        description="Change the scheduled bot's settings. Error: `bot_not_scheduled` (400).",
+    )
+    @extend_schema(
+        methods=["delete"],
+        parameters=[BotQuerySerializer],
+        request=None,
+        responses=EventSerializer(many=True),
+        description="Remove the scheduled bot (idempotent). Returns the updated events.",
+    )
+    @action(detail=True, methods=["post", "patch", "delete"], url_path="bot", url_name="bot")
+    def bot(self, request, pk=None):
+        if request.method == "POST":
+            return self._bot_call(
+                request, meeting_services.meeting_schedule_bot, BotCreateSerializer
+            )
+        if request.method == "PATCH":
+            return self._bot_call(request, meeting_services.meeting_update_bot, BotUpdateSerializer)
+        return self._bot_call(request, meeting_services.meeting_unschedule_bot)
+
+
+@extend_schema(tags=TAGS)
+@extend_schema_view(list=extend_schema(operation_id="calendar_users_server_list"))
+class CalendarUserViewSet(ProjectScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Calendar users (your end users, by your `external_id`) and their calendars."""
+
+    queryset = CalendarUser.objects.prefetch_related(
+        Prefetch("calendars", queryset=Calendar.objects.order_by("created_at"))
+    )
+    serializer_class = ServerCalendarUserSerializer
+    pagination_class = CalendarPagination
+    lookup_field = "external_id"
+    lookup_value_regex = "[^/]+"
+
+    def retrieve(self, request, external_id=None):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, external_id=None):
+        """Deletes the user, its calendars and their events; their bots are cancelled."""
+        services.calendar_user_delete(calendar_user=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

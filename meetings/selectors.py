@@ -1,0 +1,95 @@
+"""Reads of meetings for the server API's event list."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from bots.selectors import bot_queryset
+
+from .models import Meeting
+
+
+def event_queryset() -> QuerySet[Meeting]:
+    """Meetings with their bots (and the bots' meetings) in two extra queries per page."""
+    return Meeting.objects.prefetch_related(
+        Prefetch("bots", queryset=bot_queryset().order_by("join_at", "id"), to_attr="all_bots")
+    )
+
+
+def feed_cap(now: datetime | None = None) -> datetime:
+    """The newest `updated_at` the change feed may return.
+
+    A row's `updated_at` is taken in Python before its transaction commits, so a row can become
+    visible after rows with a later `updated_at`. A client that moved its watermark past such a
+    row would never see it. Rows newer than the cap are held back until every write that could
+    still commit with an older timestamp has done so: the lag must exceed the longest
+    transaction that writes meetings (sync pages and reconciliation take well under a second).
+    """
+    return (now or timezone.now()) - timedelta(seconds=settings.EVENT_FEED_LAG_SECONDS)
+
+
+def event_filter(
+    queryset: QuerySet[Meeting],
+    *,
+    now: datetime | None = None,
+    calendar_id=None,
+    calendar_deduplication_key: str | None = None,
+    updated_at_gte: datetime | None = None,
+    start_time_gte: datetime | None = None,
+    start_time_lte: datetime | None = None,
+    end_time_lte: datetime | None = None,
+    organizer_email: str | None = None,
+    attendee_email: str | None = None,
+    status: str | None = None,
+    is_deleted: bool | None = None,
+    ical_uid: str | None = None,
+    meeting_platform: str | None = None,
+) -> QuerySet[Meeting]:
+    now = now or timezone.now()
+    if calendar_id is not None:
+        queryset = queryset.filter(calendar_id=calendar_id)
+    if calendar_deduplication_key is not None:
+        queryset = queryset.filter(calendar__deduplication_key=calendar_deduplication_key)
+    if updated_at_gte is not None:
+        queryset = queryset.filter(updated_at__gte=updated_at_gte, updated_at__lte=feed_cap(now))
+    status = status or ("all" if updated_at_gte is not None else "upcoming")
+    if status == "upcoming":
+        queryset = queryset.filter(end_time__gt=now)
+    elif status == "past":
+        queryset = queryset.filter(end_time__lte=now)
+    if start_time_gte is not None:
+        queryset = queryset.filter(start_time__gte=start_time_gte)
+    if start_time_lte is not None:
+        queryset = queryset.filter(start_time__lte=start_time_lte)
+    if end_time_lte is not None:
+        queryset = queryset.filter(end_time__lte=end_time_lte)
+    if organizer_email:
+        queryset = queryset.filter(organizer_email__iexact=organizer_email)
+    if attendee_email:
+        queryset = queryset.filter(_attendee(attendee_email))
+    if is_deleted is not None:
+        queryset = queryset.filter(is_deleted=is_deleted)
+    if ical_uid:
+        queryset = queryset.filter(ical_uid=ical_uid)
+    if meeting_platform:
+        queryset = queryset.filter(meeting_platform=meeting_platform)
+    return queryset
+
+
+def _attendee(email: str) -> Q:
+    """Sync stores attendee addresses lower-cased. PostgreSQL: JSONB containment, served by
+    the GIN index `meeting_attendees_gin` (migration meetings 0003). SQLite: the quoted address
+    in the JSON text."""
+    email = email.strip().lower()
+    if connection.vendor == "postgresql":
+        return Q(attendees__contains=[{"email": email}])
+    return Q(attendees__icontains=f'"{email}"')
+
+
+def event_ordering(ordering: str | None, *, feed: bool) -> tuple[str, str]:
+    """Ordering for cursor pagination, with the id as tie-breaker."""
+    ordering = ordering or ("updated_at" if feed else "start_time")
+    return (ordering, "-id" if ordering.startswith("-") else "id")
