@@ -31,6 +31,21 @@ class BackendStateFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What the dispatch backend was told and answered (read-only: the hand-over job owns them).
+BACKEND_FIELDS = [
+    "backend",
+    "backend_bot_id",
+    "dispatched_at",
+    "backend_join_at",
+    "backend_meeting_url",
+    "backend_name",
+    "backend_synced_at",
+    "backend_error",
+    "backend_attempts",
+    "backend_retry_at",
+]
+
+
 @admin.register(Bot)
 class BotAdmin(BigTableAdmin):
     list_display = [
@@ -68,20 +83,7 @@ class BotAdmin(BigTableAdmin):
         ),
         (
             "Dispatch backend",
-            {
-                "fields": [
-                    "backend",
-                    "backend_bot_id",
-                    "dispatched_at",
-                    "backend_join_at",
-                    "backend_meeting_url",
-                    "backend_name",
-                    "backend_synced_at",
-                    "backend_error",
-                    "backend_attempts",
-                    "backend_retry_at",
-                ]
-            },
+            {"fields": BACKEND_FIELDS},
         ),
         ("History", {"fields": ["status_history", "created_at", "updated_at"]}),
     ]
@@ -97,16 +99,7 @@ class BotAdmin(BigTableAdmin):
         "meeting_platform",
         "deduplication_key",
         "calendar_meetings",
-        "backend",
-        "backend_bot_id",
-        "dispatched_at",
-        "backend_join_at",
-        "backend_meeting_url",
-        "backend_name",
-        "backend_synced_at",
-        "backend_error",
-        "backend_attempts",
-        "backend_retry_at",
+        *BACKEND_FIELDS,
         "status_history",
         "created_at",
         "updated_at",
