@@ -215,23 +215,18 @@ class _Reconciler:
             self._attach(self._bot_for(meeting, key), meeting)
 
 
-# What the decision and the bots read of a meeting.
-DECISION_FIELDS = (
-    "meeting_url",
-    "meeting_platform",
-    "is_all_day",
-    "is_deleted",
-    "status",
-    "start_time",
-    "end_time",
-    "series_id",
-    "override_should_record",
-    "is_external",
-    "is_recurring",
-    "is_hosted_by_me",
-    "attendees",
-    "will_record",
-    "will_record_reason",
+# Large or secret columns no rule here reads: not loaded (secrets would be decrypted per row).
+NOT_LOADED = (
+    "raw",
+    "description",
+    "location",
+    "calendar__refresh_token",
+    "calendar__oauth_client_secret",
+    "calendar__access_token",
+    "calendar__push_token",
+    "calendar__state_history",
+    "calendar__sync_cursor",
+    "calendar__metadata",
 )
 
 
@@ -240,7 +235,7 @@ def _meetings(meeting_ids):
     return (
         Meeting.objects.filter(pk__in=meeting_ids)
         .select_related("project", "calendar__calendar_user")
-        .only(*DECISION_FIELDS, "project", "calendar")  # not the large raw payload
+        .defer(*NOT_LOADED)
         .prefetch_related(Prefetch("bots", queryset=live_bots, to_attr="live_bots"))
         .order_by("pk")  # a fixed lock order across workers
     )
