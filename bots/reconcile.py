@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from calendars.models import Calendar
 from meetings.decisions import decide
 from meetings.models import Meeting
 from meetings.schedules import attach_schedules
@@ -215,30 +216,58 @@ class _Reconciler:
             self._attach(self._bot_for(meeting, key), meeting)
 
 
-# Large or secret columns no rule here reads: not loaded (secrets would be decrypted per row).
-NOT_LOADED = (
-    "raw",
-    "description",
-    "location",
-    "calendar__refresh_token",
-    "calendar__oauth_client_secret",
-    "calendar__access_token",
-    "calendar__push_token",
-    "calendar__state_history",
-    "calendar__sync_cursor",
-    "calendar__metadata",
+# What decisions and bots read of a meeting (not the raw payload, not the long texts).
+MEETING_FIELDS = (
+    "project",
+    "calendar",
+    "series_id",
+    "meeting_url",
+    "meeting_platform",
+    "is_all_day",
+    "is_deleted",
+    "status",
+    "start_time",
+    "end_time",
+    "override_should_record",
+    "is_external",
+    "is_recurring",
+    "is_hosted_by_me",
+    "attendees",
+    "will_record",
+    "will_record_reason",
+)
+# Secrets would be decrypted for nothing.
+CALENDAR_NOT_LOADED = (
+    "refresh_token",
+    "oauth_client_secret",
+    "access_token",
+    "push_token",
+    "state_history",
+    "sync_cursor",
+    "metadata",
 )
 
 
-def _meetings(meeting_ids):
+def _meetings(meeting_ids) -> list[Meeting]:
+    """The meetings, each with its calendar, calendar user and project - loaded once per
+    calendar, not joined into every row (a sync reconciles thousands of one calendar's)."""
     live_bots = Bot.objects.exclude(status__in=TERMINAL_STATUSES)
-    return (
+    meetings = list(
         Meeting.objects.filter(pk__in=meeting_ids)
-        .select_related("project", "calendar__calendar_user")
-        .defer(*NOT_LOADED)
+        .only(*MEETING_FIELDS)
         .prefetch_related(Prefetch("bots", queryset=live_bots, to_attr="live_bots"))
         .order_by("pk")  # a fixed lock order across workers
     )
+    calendars = {
+        calendar.pk: calendar
+        for calendar in Calendar.objects.filter(pk__in={m.calendar_id for m in meetings})
+        .select_related("project", "calendar_user")
+        .defer(*CALENDAR_NOT_LOADED)
+    }
+    for meeting in meetings:
+        meeting.calendar = calendars[meeting.calendar_id]
+        meeting.project = meeting.calendar.project
+    return meetings
 
 
 def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> ReconcileResult:
@@ -246,7 +275,7 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
     now = now or timezone.now()
     worker = _Reconciler(now)
     with transaction.atomic():
-        meetings = attach_schedules(list(_meetings(list(meeting_ids))))
+        meetings = attach_schedules(_meetings(list(meeting_ids)))
         changed: dict[tuple[bool, str], list] = defaultdict(list)
         for meeting in meetings:
             calendar = meeting.calendar
