@@ -342,8 +342,9 @@ SWEEP_BATCH = 500
 
 
 def reconcile_upcoming() -> int:
-    """Safety sweep: every meeting starting soon, and every meeting holding a live bot, is
-    reconciled again (catches anything a lost job or a crash left behind)."""
+    """Safety sweep: every meeting starting soon, every meeting holding a live bot, and every
+    meeting that ended while marked to record (its decision turns to "ended") is reconciled
+    again - it also catches anything a lost job or a crash left behind."""
     now = timezone.now()
     soon = Meeting.objects.filter(
         start_time__lte=now + SWEEP_AHEAD, end_time__gt=now, is_deleted=False
@@ -351,7 +352,8 @@ def reconcile_upcoming() -> int:
     with_bots = BotMeeting.objects.filter(bot__status__in=Bot.MOVABLE_STATUSES).values_list(
         "meeting_id", flat=True
     )
-    ids = sorted(set(soon) | set(with_bots))
+    ended = Meeting.objects.filter(will_record=True, end_time__lte=now).values_list("pk", flat=True)
+    ids = sorted(set(soon) | set(with_bots) | set(ended))
     for start in range(0, len(ids), SWEEP_BATCH):
         reconcile_meetings(meeting_ids=ids[start : start + SWEEP_BATCH], now=now)
     return len(ids)

@@ -14,6 +14,7 @@ from calendars.services import (
     calendar_user_delete,
     calendar_user_update,
 )
+from meetings.decisions import REASONS
 from meetings.models import Meeting
 from meetings.services import meeting_set_override
 from tests.factories import CalendarFactory, MeetingFactory
@@ -296,3 +297,12 @@ def test_concurrent_reconciliation_ends_with_one_bot(acme, monkeypatch):
     assert bot.pk == winner.pk
     assert set(bot.meetings.all()) == {a, b}
     assert Bot.objects.count() == 1
+
+
+def test_sweep_marks_ended_meetings(acme):
+    _, meeting = user_with_meeting(acme.project, "alice")
+    reconcile_meetings(meeting_ids=[meeting.pk])
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        reconcile_upcoming()
+    meeting.refresh_from_db()
+    assert (meeting.will_record, meeting.will_record_reason) == (False, REASONS["ended"])
