@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from calendar import monthrange
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .base import UTC, Clock
+from .base import UTC, Clock, dumps
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 #: neutral attendee responses (Google's vocabulary); Graph maps them
@@ -512,12 +512,18 @@ Outbox = list[tuple[str, str, bytes, dict[str, str]]]
 class CalendarControl:
     """Control methods shared by both fakes (mixed into a `FakeServer` subclass).
 
-    The host class provides `lock`, `store`, `deliverer`, and implements `_calendar_key()`,
-    `_new_event_id()`, `instance_id()` and `_changed()` (which returns the notifications to
-    send; they go out after the lock is released, so a receiver may call the fake back).
+    The host class provides `lock`, `store`, `deliverer`, `accounts` (e-mail -> account with
+    a `calendars` dict of objects with a `key`), `provider_name`, and implements
+    `_calendar_key()`, `_new_event_id()`, `instance_id()`, `_changed()` (which returns the
+    notifications to send; they go out after the lock is released, so a receiver may call the
+    fake back) and `_prerender_item()`.
     """
 
     store: CalendarStore
+    accounts: dict[str, Any]
+    _render_cache: dict[tuple, str]
+    #: used in error messages ("no Google account ...")
+    provider_name = "provider"
 
     def add_event(
         self,
@@ -614,6 +620,37 @@ class CalendarControl:
             calendar = self._calendar_key(email, calendar_id)
             return [e.id for e in self.store.events_of(calendar) if not e.deleted]
 
+    def prerender(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None) -> int:
+        """Expand and serialise every item the provider lists in [lo, hi) (default: everything
+        up to the recurrence horizon), so first syncs in benchmarks measure the client, not the
+        fake. Returns the number of items."""
+        count = 0
+        with self.lock:
+            for account in self.accounts.values():
+                for calendar in account.calendars.values():
+                    for item in self.store.instances(calendar.key, lo, hi):
+                        self._prerender_item(item, account, calendar)
+                        count += 1
+        return count
+
+    def _cached_json(self, cache_key: tuple, build: Callable[[], Any]) -> str:
+        """`dumps(build())`, remembered under `cache_key` (in `self._render_cache`)."""
+        cached = self._render_cache.get(cache_key)
+        if cached is None:
+            if len(self._render_cache) > 200_000:
+                self._render_cache.clear()
+            cached = dumps(build())
+            self._render_cache[cache_key] = cached
+        return cached
+
+    def _account(self, email: str) -> Any:
+        try:
+            return self.accounts[email]
+        except KeyError:
+            raise KeyError(
+                f"no {self.provider_name} account {email!r}; call add_account() first"
+            ) from None
+
     def _send(self, outbox: Outbox) -> None:
         for kind, url, body, headers in outbox:
             self.deliverer.send(kind, url, body, headers)
@@ -629,4 +666,7 @@ class CalendarControl:
         raise NotImplementedError
 
     def _changed(self, event: StoredEvent, change: str, key: Any) -> Outbox:
+        raise NotImplementedError
+
+    def _prerender_item(self, item: Instance, account: Any, calendar: Any) -> None:
         raise NotImplementedError

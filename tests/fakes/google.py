@@ -13,14 +13,13 @@ Control API: see the `FakeGoogle` docstring and `tests/fakes/README.md`.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import random
 import string
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from .base import (
     UTC,
@@ -45,7 +44,7 @@ from .calendar_model import (
     instance_key,
     zone,
 )
-from .oauth import OAuthClient, OAuthState, RefreshUse, jwks, pkce_matches, sign_jwt
+from .oauth import OAuthControl, jwks, pkce_matches, sign_jwt
 
 SCOPE_ALIASES = {
     "email": "https://www.googleapis.com/auth/userinfo.email",
@@ -192,7 +191,7 @@ class _Listing:
     latest: dt.datetime | None = None
 
 
-class FakeGoogle(CalendarControl, FakeServer):
+class FakeGoogle(OAuthControl, CalendarControl, FakeServer):
     """Google OAuth + userinfo + Calendar v3 on one loopback port.
 
     Quick start::
@@ -211,6 +210,8 @@ class FakeGoogle(CalendarControl, FakeServer):
     """
 
     api_prefix = "/calendar/v3/"
+    provider_name = "Google"
+    _normalize_scopes = staticmethod(normalize_scopes)
 
     def __init__(
         self,
@@ -224,14 +225,12 @@ class FakeGoogle(CalendarControl, FakeServer):
     ):
         super().__init__(now=now, synchronous_delivery=synchronous_delivery, port=port)
         self._rng = random.Random(seed)
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.oauth = OAuthState(
-            now=lambda: self.now(),
+        self._init_oauth(
+            client_id,
+            client_secret,
             make_access_token=lambda *a: f"ya29.fake-{new_id(32)}",
             refresh_prefix="1//0fake-",
         )
-        self.oauth.add_client(client_id, client_secret, None)
         self.accounts: dict[str, GoogleAccount] = {}
         self.store = CalendarStore(lambda: self.now())
         self._channels: dict[str, Channel] = {}
@@ -275,14 +274,6 @@ class FakeGoogle(CalendarControl, FakeServer):
         """Use as `client_options={"api_endpoint": ...}` (it replaces rootUrl + servicePath)."""
         return f"{self.url}/calendar/v3/"
 
-    @property
-    def token_lifetime(self) -> int:
-        return self.oauth.token_lifetime
-
-    @token_lifetime.setter
-    def token_lifetime(self, seconds: int) -> None:
-        self.oauth.token_lifetime = seconds
-
     # --- control: accounts, clients, grants -------------------------------------------------
 
     def add_account(
@@ -296,16 +287,12 @@ class FakeGoogle(CalendarControl, FakeServer):
     ) -> GoogleAccount:
         """Create a user with a primary calendar whose id is the e-mail address."""
         with self.lock:
-            if email in self.accounts:
-                raise ValueError(f"account {email!r} exists")
             digest = hashlib.sha256(email.encode()).hexdigest()
             account = GoogleAccount(
-                email=email,
-                name=name or email.split("@")[0].replace(".", " ").title(),
+                **self._new_account_fields(email, name, denied_scopes),
                 sub=str(int(digest[:16], 16))[:21].rjust(21, "1"),
                 time_zone=time_zone,
                 hosted_domain=hosted_domain,
-                denied_scopes=set(normalize_scopes(denied_scopes)) if denied_scopes else set(),
             )
             self.accounts[email] = account
             self._add_calendar(account, email, email, "owner", time_zone, primary=True)
@@ -344,20 +331,11 @@ class FakeGoogle(CalendarControl, FakeServer):
             calendar.deleted = True
             calendar.version = self.store.bump()
 
-    def add_client(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        *,
-        redirect_uris: tuple[str, ...] | None = None,
-    ) -> OAuthClient:
-        """Register another OAuth client (`redirect_uris=None` accepts any redirect URI)."""
-        with self.lock:
-            return self.oauth.add_client(
-                client_id or f"{self._rng.getrandbits(40)}-{new_id(8)}.apps.googleusercontent.com",
-                client_secret or f"GOCSPX-{new_id(18)}",
-                redirect_uris,
-            )
+    def _new_client_id(self) -> str:
+        return f"{self._rng.getrandbits(40)}-{new_id(8)}.apps.googleusercontent.com"
+
+    def _new_client_secret(self) -> str:
+        return f"GOCSPX-{new_id(18)}"
 
     def issue_code(
         self,
@@ -375,67 +353,22 @@ class FakeGoogle(CalendarControl, FakeServer):
 
         `redirect_uri=None` skips the redirect_uri check at the token endpoint;
         `refresh_token=False` simulates Google omitting the refresh token."""
-        with self.lock:
-            self._account(email)
-            code = self.oauth.issue_code(
-                email=email,
-                client_id=client_id or self.client_id,
-                redirect_uri=redirect_uri,
-                scopes=normalize_scopes(scopes),
-                include_refresh_token=refresh_token,
-                code_challenge=code_challenge,
-                code_challenge_method=code_challenge_method,
-                nonce=nonce,
-            )
-            return code.code
-
-    def grant(
-        self,
-        email: str,
-        *,
-        client_id: str | None = None,
-        scopes: tuple[str, ...] | str | None = None,
-        refresh_token: str | None = None,
-    ) -> str:
-        """Skip the consent dance: create a grant and return its refresh token."""
-        with self.lock:
-            self._account(email)
-            grant = self.oauth.new_grant(
-                email, client_id or self.client_id, normalize_scopes(scopes)
-            )
-            return self.oauth.new_refresh_token(grant, refresh_token)
-
-    def issue_access_token(
-        self,
-        email: str,
-        *,
-        client_id: str | None = None,
-        scopes: tuple[str, ...] | str | None = None,
-        lifetime: int | None = None,
-    ) -> str:
-        with self.lock:
-            self._account(email)
-            grant = self.oauth.new_grant(
-                email, client_id or self.client_id, normalize_scopes(scopes)
-            )
-            return self.oauth.new_access_token(
-                email, grant.client_id, grant.scopes, grant.id, lifetime
-            ).token
+        return self._issue_code(
+            email,
+            client_id=client_id,
+            scopes=scopes,
+            refresh_token=refresh_token,
+            redirect_uri=redirect_uri,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            nonce=nonce,
+        )
 
     def revoke_grant(self, email: str | None = None, *, refresh_token: str | None = None) -> None:
         """The user revokes access (or the token expires): refreshes get `invalid_grant`,
         outstanding access tokens get 401."""
         with self.lock:
             self.oauth.kill_grants(email, "revoked", refresh_token)
-
-    def expire_access_tokens(self, email: str | None = None) -> None:
-        with self.lock:
-            self.oauth.expire_access_tokens(email)
-
-    @property
-    def refresh_uses(self) -> list[RefreshUse]:
-        with self.lock:
-            return list(self.oauth.refresh_uses)
 
     # --- control: sync state, channels ------------------------------------------------------
 
@@ -470,26 +403,11 @@ class FakeGoogle(CalendarControl, FakeServer):
             outbox = self._notify(self._calendar_key(email, calendar_id))
         self._send(outbox)
 
-    def prerender(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None) -> int:
-        """Expand and serialise every `singleEvents=true` item in [lo, hi) (default: all up to
-        the recurrence horizon), so first syncs in benchmarks measure the client, not the
-        fake. Returns the number of items."""
-        count = 0
-        with self.lock:
-            for account in self.accounts.values():
-                for calendar in account.calendars.values():
-                    for item in self.store.instances(calendar.key, lo, hi):
-                        self._render(item, calendar)
-                        count += 1
-        return count
-
     # --- CalendarControl hooks --------------------------------------------------------------
 
-    def _account(self, email: str) -> GoogleAccount:
-        try:
-            return self.accounts[email]
-        except KeyError:
-            raise KeyError(f"no Google account {email!r}; call add_account() first") from None
+    def _prerender_item(self, item: Instance, account: GoogleAccount, calendar) -> None:
+        """`prerender()` serialises the `singleEvents=true` form."""
+        self._render(item, calendar)
 
     def _add_calendar(
         self, account, calendar_id, summary, role, tz, *, primary=False, description=""
@@ -713,12 +631,7 @@ class FakeGoogle(CalendarControl, FakeServer):
             elif email is None or self.deny_consent:
                 params["error"] = "access_denied"
             else:
-                account = self.accounts[email]
-                scopes = tuple(
-                    s
-                    for s in normalize_scopes(arg("scope") or "")
-                    if s not in account.denied_scopes
-                )
+                scopes = self._consented_scopes(email, arg("scope"))
                 prior = any(
                     g.client_id == client.client_id and g.dead_reason is None
                     for g in self.oauth.grants_for(email)
@@ -729,54 +642,23 @@ class FakeGoogle(CalendarControl, FakeServer):
                     "always": True,
                     "never": False,
                 }.get(self.refresh_token_policy, offline and (consent or not prior))
-                code = self.oauth.issue_code(
-                    email=email,
-                    client_id=client.client_id,
-                    redirect_uri=redirect_uri,
-                    scopes=scopes,
-                    include_refresh_token=include_refresh,
-                    code_challenge=arg("code_challenge"),
-                    code_challenge_method=arg("code_challenge_method") or "plain",
-                    nonce=arg("nonce"),
+                code = self._authorize_code(
+                    request, email, client, redirect_uri, scopes, include_refresh
                 )
                 params.update(
                     code=code.code, scope=" ".join(scopes), authuser="0", prompt="consent"
                 )
-        separator = "&" if "?" in redirect_uri else "?"
-        return Response(302, b"", {"Location": redirect_uri + separator + urlencode(params)})
+        return self._redirect(redirect_uri, params)
 
-    def _consenting_account(self, login_hint: str | None) -> str | None:
-        if login_hint in self.accounts:
-            return login_hint
-        if self.consent_account:
-            return self.consent_account
-        return next(iter(self.accounts), None)
+    def _client_error(self, problem: str) -> Response:
+        if problem == "unknown_client":
+            return oauth_error(401, "invalid_client", "The OAuth client was not found.")
+        return oauth_error(401, "invalid_client", "Unauthorized")
 
-    def _client_credentials(self, request: Request, form: dict[str, str]) -> tuple[str, str]:
-        header = request.headers.get("Authorization") or ""
-        if header.lower().startswith("basic "):
-            decoded = base64.b64decode(header[6:]).decode()
-            client_id, _, secret = decoded.partition(":")
-            return client_id, secret
-        return form.get("client_id", ""), form.get("client_secret", "")
-
-    def _token(self, request: Request) -> Response:
-        form = request.form()
-        client_id, secret = self._client_credentials(request, form)
-        grant_type = form.get("grant_type", "")
-        with self.lock:
-            problem = self.oauth.check_client(client_id, secret)
-            if problem == "unknown_client":
-                return oauth_error(401, "invalid_client", "The OAuth client was not found.")
-            if problem:
-                return oauth_error(401, "invalid_client", "Unauthorized")
-            if grant_type == "authorization_code":
-                return self._exchange_code(form, client_id)
-            if grant_type == "refresh_token":
-                return self._refresh(form, client_id)
+    def _unsupported_grant_type(self, grant_type: str) -> Response:
         return oauth_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
 
-    def _exchange_code(self, form: dict[str, str], client_id: str) -> Response:
+    def _exchange_code(self, request: Request, form: dict[str, str], client_id: str) -> Response:
         if not form.get("code"):
             return oauth_error(400, "invalid_request", "Missing required parameter: code")
         code = self.oauth.codes.get(form["code"])
@@ -790,12 +672,10 @@ class FakeGoogle(CalendarControl, FakeServer):
                 return oauth_error(400, "invalid_grant", "Missing code verifier.")
             if not pkce_matches(verifier, code.code_challenge, code.code_challenge_method):
                 return oauth_error(400, "invalid_grant", "Invalid code verifier.")
-        code.used = True
-        grant = self.oauth.new_grant(code.email, client_id, code.scopes)
-        refresh_token = self.oauth.new_refresh_token(grant) if code.include_refresh_token else None
+        grant, refresh_token = self.oauth.redeem_code(code)
         return self._token_response(grant, refresh_token, code.nonce)
 
-    def _refresh(self, form: dict[str, str], client_id: str) -> Response:
+    def _refresh(self, request: Request, form: dict[str, str], client_id: str) -> Response:
         token = self.oauth.refresh_tokens.get(form.get("refresh_token", ""))
         if token is None:
             return oauth_error(400, "invalid_grant", "Bad Request")
@@ -804,12 +684,8 @@ class FakeGoogle(CalendarControl, FakeServer):
             return oauth_error(401, "unauthorized_client", "Unauthorized")
         if grant.dead_reason is not None or not token.valid:
             return oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
-        new_refresh = None
-        if self.rotate_refresh_tokens:
-            new_refresh = self.oauth.new_refresh_token(grant)
-            token.replaced_by = new_refresh
-        self.oauth.refresh_uses.append(
-            RefreshUse(token.token, new_refresh, client_id, grant.email, self.now())
+        new_refresh = self.oauth.record_refresh(
+            token, grant, client_id, rotate=self.rotate_refresh_tokens
         )
         return self._token_response(grant, new_refresh, None)
 
@@ -1172,14 +1048,9 @@ class FakeGoogle(CalendarControl, FakeServer):
     # --- rendering --------------------------------------------------------------------------
 
     def _render(self, item: Instance, calendar: GoogleCalendar) -> str:
-        cache_key = (*item.cache_key, calendar.key)
-        cached = self._render_cache.get(cache_key)
-        if cached is None:
-            if len(self._render_cache) > 200_000:
-                self._render_cache.clear()
-            cached = dumps(self.event_resource(item, calendar))
-            self._render_cache[cache_key] = cached
-        return cached
+        return self._cached_json(
+            (*item.cache_key, calendar.key), lambda: self.event_resource(item, calendar)
+        )
 
     def event_resource(self, item: Instance, calendar: GoogleCalendar) -> dict[str, Any]:
         """The `calendar#event` JSON for one listed item."""

@@ -47,7 +47,7 @@ from .calendar_model import (
     instance_key,
     zone,
 )
-from .oauth import OAuthClient, OAuthState, RefreshUse, jwks, pkce_matches, sign_jwt
+from .oauth import OAuthClient, OAuthControl, jwks, pkce_matches, sign_jwt
 
 GRAPH = "https://graph.microsoft.com/"
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
@@ -235,7 +235,7 @@ class _Round:
     after: _DeltaState
 
 
-class FakeMicrosoft(CalendarControl, FakeServer):
+class FakeMicrosoft(OAuthControl, CalendarControl, FakeServer):
     """Microsoft identity platform + Graph calendars on one loopback port (HTTPS and HTTP).
 
     Quick start::
@@ -258,6 +258,8 @@ class FakeMicrosoft(CalendarControl, FakeServer):
 
     default_scheme = "https"
     api_prefix = "/v1.0/"
+    provider_name = "Microsoft"
+    _normalize_scopes = staticmethod(normalize_scopes)
 
     def __init__(
         self,
@@ -273,15 +275,13 @@ class FakeMicrosoft(CalendarControl, FakeServer):
         super().__init__(now=now, synchronous_delivery=synchronous_delivery, port=port)
         self.deliverer.timeout = 3.0  # Graph gives a notification endpoint 3 s
         self._rng = random.Random(seed)
-        self.client_id = client_id
-        self.client_secret = client_secret
         self.tenant_id = tenant_id
-        self.oauth = OAuthState(
-            now=lambda: self.now(),
+        self._init_oauth(
+            client_id,
+            client_secret,
             make_access_token=self._make_access_token,
             refresh_prefix="0.AXEA",
         )
-        self.oauth.add_client(client_id, client_secret, None)
         self.accounts: dict[str, MicrosoftAccount] = {}
         self.store = CalendarStore(lambda: self.now())
         self._subscriptions: dict[str, Subscription] = {}
@@ -327,14 +327,6 @@ class FakeMicrosoft(CalendarControl, FakeServer):
         """Value for `MICROSOFT_GRAPH_URL` (trailing slash)."""
         return f"{self.url}/v1.0/"
 
-    @property
-    def token_lifetime(self) -> int:
-        return self.oauth.token_lifetime
-
-    @token_lifetime.setter
-    def token_lifetime(self, seconds: int) -> None:
-        self.oauth.token_lifetime = seconds
-
     # --- control: accounts, clients, grants -------------------------------------------------
 
     def add_account(
@@ -348,16 +340,12 @@ class FakeMicrosoft(CalendarControl, FakeServer):
     ) -> MicrosoftAccount:
         """Create a user with a default calendar named "Calendar"."""
         with self.lock:
-            if email in self.accounts:
-                raise ValueError(f"account {email!r} exists")
             account = MicrosoftAccount(
-                email=email,
-                name=name or email.split("@")[0].replace(".", " ").title(),
+                **self._new_account_fields(email, name, denied_scopes),
                 oid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
                 tenant_id=tenant_id or self.tenant_id,
                 upn=email,
                 time_zone=time_zone,
-                denied_scopes=set(normalize_scopes(denied_scopes)) if denied_scopes else set(),
             )
             self.accounts[email] = account
             calendar = self._new_calendar(account, "Calendar", is_default=True)
@@ -381,19 +369,14 @@ class FakeMicrosoft(CalendarControl, FakeServer):
             )
             return calendar.id
 
-    def add_client(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        *,
-        redirect_uris: tuple[str, ...] | None = None,
-    ) -> OAuthClient:
-        with self.lock:
-            return self.oauth.add_client(
-                client_id or str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
-                client_secret or new_id(30),
-                redirect_uris,
-            )
+    def _new_client_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def _new_client_secret(self) -> str:
+        return new_id(30)
+
+    def _offers_refresh_token(self, scopes: tuple[str, ...]) -> bool:
+        return "offline_access" in scopes
 
     def issue_code(
         self,
@@ -408,53 +391,15 @@ class FakeMicrosoft(CalendarControl, FakeServer):
     ) -> str:
         """A single-use authorization code (`redirect_uri=None` skips the redirect check).
         A refresh token comes with it when `offline_access` is among the scopes."""
-        with self.lock:
-            self._account(email)
-            scopes = normalize_scopes(scopes)
-            code = self.oauth.issue_code(
-                email=email,
-                client_id=client_id or self.client_id,
-                redirect_uri=redirect_uri,
-                scopes=scopes,
-                include_refresh_token="offline_access" in scopes,
-                code_challenge=code_challenge,
-                code_challenge_method=code_challenge_method,
-                nonce=nonce,
-            )
-            return code.code
-
-    def grant(
-        self,
-        email: str,
-        *,
-        client_id: str | None = None,
-        scopes: tuple[str, ...] | str | None = None,
-        refresh_token: str | None = None,
-    ) -> str:
-        """Skip the consent dance: create a grant and return its refresh token."""
-        with self.lock:
-            self._account(email)
-            grant = self.oauth.new_grant(
-                email, client_id or self.client_id, normalize_scopes(scopes)
-            )
-            return self.oauth.new_refresh_token(grant, refresh_token)
-
-    def issue_access_token(
-        self,
-        email: str,
-        *,
-        client_id: str | None = None,
-        scopes: tuple[str, ...] | str | None = None,
-        lifetime: int | None = None,
-    ) -> str:
-        with self.lock:
-            self._account(email)
-            grant = self.oauth.new_grant(
-                email, client_id or self.client_id, normalize_scopes(scopes)
-            )
-            return self.oauth.new_access_token(
-                email, grant.client_id, grant.scopes, grant.id, lifetime
-            ).token
+        return self._issue_code(
+            email,
+            client_id=client_id,
+            scopes=scopes,
+            redirect_uri=redirect_uri,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            nonce=nonce,
+        )
 
     def revoke_grant(
         self,
@@ -472,16 +417,6 @@ class FakeMicrosoft(CalendarControl, FakeServer):
             self.oauth.kill_grants(
                 email, error_code, refresh_token, revoke_access_tokens=revoke_access_tokens
             )
-
-    def expire_access_tokens(self, email: str | None = None) -> None:
-        with self.lock:
-            self.oauth.expire_access_tokens(email)
-
-    @property
-    def refresh_uses(self) -> list[RefreshUse]:
-        """Every successful refresh: `used` (incoming token) and `issued` (its replacement)."""
-        with self.lock:
-            return list(self.oauth.refresh_uses)
 
     def current_refresh_token(self, email: str) -> str | None:
         """The newest refresh token handed out for `email` (what the app should have saved)."""
@@ -543,19 +478,6 @@ class FakeMicrosoft(CalendarControl, FakeServer):
             url = subscription.lifecycle_url
         self._send([(f"graph.lifecycle.{event}", url, dumps({"value": [item]}).encode(), _JSON)])
 
-    def prerender(self, lo: dt.datetime | None = None, hi: dt.datetime | None = None) -> int:
-        """Expand and serialise every calendar view item in [lo, hi) (default: everything up
-        to the recurrence horizon) in UTC, so first syncs in benchmarks measure the client,
-        not the fake. Returns the number of items."""
-        count = 0
-        with self.lock:
-            for account in self.accounts.values():
-                for calendar in account.calendars.values():
-                    for item in self.store.instances(calendar.key, lo, hi):
-                        self.event_json(item, account, {})
-                        count += 1
-        return count
-
     # --- CalendarControl hooks --------------------------------------------------------------
 
     def cancel_event(self, event_id: str) -> None:
@@ -574,11 +496,9 @@ class FakeMicrosoft(CalendarControl, FakeServer):
                 extra={**event.spec.extra, "isCancelled": True},
             )
 
-    def _account(self, email: str) -> MicrosoftAccount:
-        try:
-            return self.accounts[email]
-        except KeyError:
-            raise KeyError(f"no Microsoft account {email!r}; call add_account() first") from None
+    def _prerender_item(self, item: Instance, account: MicrosoftAccount, calendar) -> None:
+        """`prerender()` serialises the calendar view form in UTC."""
+        self.event_json(item, account, {})
 
     def _new_calendar(self, account: MicrosoftAccount, name: str, **fields) -> GraphCalendar:
         calendar_id = "AAMkAG" + base64.urlsafe_b64encode(self._rng.randbytes(34)).decode()
@@ -926,54 +846,28 @@ class FakeMicrosoft(CalendarControl, FakeServer):
             elif arg("response_type") != "code":
                 params.update(error="unsupported_response_type")
             else:
-                account = self.accounts[email]
-                scopes = tuple(
-                    s
-                    for s in normalize_scopes(arg("scope") or "")
-                    if s not in account.denied_scopes
-                )
-                code = self.oauth.issue_code(
-                    email=email,
-                    client_id=client.client_id,
-                    redirect_uri=redirect_uri,
-                    scopes=scopes,
-                    include_refresh_token="offline_access" in scopes,
-                    code_challenge=arg("code_challenge"),
-                    code_challenge_method=arg("code_challenge_method") or "plain",
-                    nonce=arg("nonce"),
+                scopes = self._consented_scopes(email, arg("scope"))
+                code = self._authorize_code(
+                    request,
+                    email,
+                    client,
+                    redirect_uri,
+                    scopes,
+                    self._offers_refresh_token(scopes),
                 )
                 params["code"] = code.code
             if arg("state") is not None:
                 params["state"] = arg("state")
             if "code" in params:
                 params["session_state"] = str(uuid.uuid4())
-        separator = "&" if "?" in redirect_uri else "?"
-        return Response(302, b"", {"Location": redirect_uri + separator + urlencode(params)})
+        return self._redirect(redirect_uri, params)
 
-    def _consenting_account(self, login_hint: str | None) -> str | None:
-        if login_hint in self.accounts:
-            return login_hint
-        if self.consent_account:
-            return self.consent_account
-        return next(iter(self.accounts), None)
+    def _client_error(self, problem: str) -> Response:
+        if problem == "unknown_client":
+            return self._aad_error(400, 700016, "unauthorized_client")
+        return self._aad_error(401, 7000215, "invalid_client")
 
-    def _token(self, request: Request) -> Response:
-        form = request.form()
-        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
-        header = request.headers.get("Authorization") or ""
-        if header.lower().startswith("basic "):
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        grant_type = form.get("grant_type")
-        with self.lock:
-            problem = self.oauth.check_client(client_id, secret)
-            if problem == "unknown_client":
-                return self._aad_error(400, 700016, "unauthorized_client")
-            if problem:
-                return self._aad_error(401, 7000215, "invalid_client")
-            if grant_type == "authorization_code":
-                return self._exchange_code(request, form, client_id)
-            if grant_type == "refresh_token":
-                return self._refresh(request, form, client_id)
+    def _unsupported_grant_type(self, grant_type: str) -> Response:
         return self._aad_error(400, 70003, "unsupported_grant_type")
 
     def _exchange_code(self, request: Request, form: dict[str, str], client_id: str) -> Response:
@@ -988,9 +882,7 @@ class FakeMicrosoft(CalendarControl, FakeServer):
             form.get("code_verifier", ""), code.code_challenge, code.code_challenge_method
         ):
             return self._aad_error(400, 50148)
-        code.used = True
-        grant = self.oauth.new_grant(code.email, client_id, code.scopes)
-        refresh = self.oauth.new_refresh_token(grant) if code.include_refresh_token else None
+        grant, refresh = self.oauth.redeem_code(code)
         return self._token_response(request, form, grant, refresh, code.nonce)
 
     def _refresh(self, request: Request, form: dict[str, str], client_id: str) -> Response:
@@ -1003,14 +895,12 @@ class FakeMicrosoft(CalendarControl, FakeServer):
         if grant.dead_reason is not None:
             reason = grant.dead_reason
             return self._aad_error(400, reason if isinstance(reason, int) else 70000)
-        new_refresh = None
-        if self.rotate_refresh_tokens and "offline_access" in grant.scopes:
-            new_refresh = self.oauth.new_refresh_token(grant)
-            token.replaced_by = new_refresh
-            if self.invalidate_rotated_refresh_tokens:
-                token.valid = False
-        self.oauth.refresh_uses.append(
-            RefreshUse(token.token, new_refresh, client_id, grant.email, self.now())
+        new_refresh = self.oauth.record_refresh(
+            token,
+            grant,
+            client_id,
+            rotate=self.rotate_refresh_tokens and "offline_access" in grant.scopes,
+            retire=self.invalidate_rotated_refresh_tokens,
         )
         return self._token_response(request, form, grant, new_refresh, None)
 
@@ -1381,14 +1271,10 @@ class FakeMicrosoft(CalendarControl, FakeServer):
         except (KeyError, ValueError):
             tz_name, iana = "UTC", "UTC"
         text_body = prefs.get("outlook.body-content-type") == "text"
-        cache_key = (*item.cache_key, account.email, tz_name, text_body)
-        cached = self._render_cache.get(cache_key)
-        if cached is None:
-            if len(self._render_cache) > 200_000:
-                self._render_cache.clear()
-            cached = dumps(self._render(item, account, tz_name, iana, text_body))
-            self._render_cache[cache_key] = cached
-        return cached
+        return self._cached_json(
+            (*item.cache_key, account.email, tz_name, text_body),
+            lambda: self._render(item, account, tz_name, iana, text_body),
+        )
 
     def _render(
         self, item: Instance, account, tz_name: str, iana: str, text_body: bool
