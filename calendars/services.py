@@ -237,15 +237,6 @@ def calendar_drop_push_channel(*, calendar_id) -> None:
     Calendar.objects.filter(pk=calendar_id).update(push_expires_at=None)
 
 
-def calendar_user_sync_now(*, calendar_user: CalendarUser) -> None:
-    """Sync every live calendar of the user now, in this request (the V1 refresh call)."""
-    from .sync import sync_calendar_by_id
-
-    live = calendar_user.calendars.exclude(state=Calendar.State.DISCONNECTED)
-    for calendar_id in live.values_list("pk", flat=True):
-        sync_calendar_by_id(calendar_id)
-
-
 def calendar_request_sync(*, calendar: Calendar) -> None:
     """Mark the calendar due; the sync job runs after the surrounding transaction commits."""
     Calendar.objects.filter(pk=calendar.pk).update(sync_due_at=timezone.now())

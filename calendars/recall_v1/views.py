@@ -15,7 +15,7 @@ from calendars.authentication import (
     IsCalendarUser,
     request_calendar_user,
 )
-from calendars.models import CalendarUser
+from calendars.models import Calendar, CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.exceptions import ApiError
 from meetings.models import Meeting
@@ -238,7 +238,9 @@ class MeetingRefreshView(CalendarTokenView):
     @extend_schema(request=None, responses=MeetingSerializer(many=True))
     def post(self, request):
         calendar_user = request_calendar_user(request)
-        services.calendar_user_sync_now(calendar_user=calendar_user)
+        # Recall's refresh answers with the list; failures show on the user's connections.
+        live = calendar_user.calendars.exclude(state=Calendar.State.DISCONNECTED)
+        services.calendars_sync_now(calendars=live)
         return Response(MeetingSerializer(meetings_of(calendar_user), many=True).data)
 
 
