@@ -209,9 +209,10 @@ def calendar_after_sync(*, calendar: Calendar, result) -> None:
     stays alive."""
     from .push import channel_needs_renewal
 
-    if result.changed_event_ids:
+    # New meetings decided at insert that need no bot are settled already.
+    if unsettled := result.changed_event_ids - result.settled_event_ids:
         changed = Meeting.objects.filter(
-            calendar=calendar, platform_event_id__in=result.changed_event_ids
+            calendar=calendar, platform_event_id__in=unsettled
         ).values_list("pk", flat=True)
         reconcile_meetings(meeting_ids=list(changed))
 

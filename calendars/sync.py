@@ -7,8 +7,10 @@ One sync of one calendar:
    whole horizon when there is none; a grown horizon is fetched slice-wise (Google) or by a new
    round (Graph, whose delta link encodes its window); an expired cursor means a clean full sync;
 3. per page, outside any transaction while on the network, then in one short transaction:
-   upsert what changed (one INSERT .. ON CONFLICT for the page, rows whose fingerprint is
-   unchanged are not touched) and soft-delete what went away;
+   insert the new events (COPY on PostgreSQL), update the changed ones (rows whose fingerprint
+   is unchanged are not touched) and soft-delete what went away. New meetings are inserted with
+   their recording decision; the reconciliation after the sync only sees the meetings that
+   changed or need a bot;
 4. after a full round, soft-delete the meetings of the horizon the provider no longer has;
 5. store the new cursor only after the last page, so a crash anywhere replays the round and
    converges (every write is idempotent).
@@ -22,15 +24,18 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from meetings.models import Meeting
+from meetings.decisions import decide
+from meetings.models import BotSchedule, Meeting
 
-from .models import Calendar, OAuthApp
+from .models import Calendar, CalendarUser, OAuthApp
 from .providers import get_provider
 from .providers.base import (
     AuthRevoked,
@@ -76,6 +81,7 @@ _MAX_LENGTHS = {
     for f in Meeting._meta.concrete_fields
     if getattr(f, "max_length", None) and f.name in SYNCED_FIELDS
 }
+_FINGERPRINTED = tuple(name for name in SYNCED_FIELDS if name != "raw")
 
 
 class LeaseLost(Exception):
@@ -90,6 +96,8 @@ class SyncResult:
     deleted: int = 0
     skipped_events: int = 0
     changed_event_ids: set[str] = field(default_factory=set)
+    # New meetings decided at insert that need no bot: reconciliation skips them.
+    settled_event_ids: set[str] = field(default_factory=set)
     error: str = ""
     started_at: datetime = field(default_factory=timezone.now)
 
@@ -158,9 +166,19 @@ def _release(calendar_id, owner: str) -> bool:
 # --- writes ----------------------------------------------------------------------------------------
 
 
-def _fingerprint(fields: dict) -> str:
-    blob = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
+def _json(value) -> str:
+    """JSON text of provider data. orjson is several times faster than the standard library on
+    kilobytes of event payload; what it refuses (integers beyond 64 bits) goes the slow way."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _fingerprint(fields: dict, raw_json: str) -> str:
+    """What a sync wrote; an event whose fingerprint is unchanged is not written again."""
+    facts = _json([fields[name] for name in _FINGERPRINTED])
+    return hashlib.sha256(f"{facts}\n{raw_json}".encode()).hexdigest()
 
 
 def _fit(fields: dict) -> dict:
@@ -172,6 +190,19 @@ def _fit(fields: dict) -> dict:
     if fields["end_time"] < fields["start_time"]:
         fields["end_time"] = fields["start_time"]
     return fields
+
+
+@dataclass
+class Row:
+    """One meeting to write: the synced fields, their fingerprint and the payload's JSON text
+    (encoded once, for the fingerprint and for COPY)."""
+
+    event_id: str
+    fields: dict
+    raw_json: str
+    fingerprint: str
+    will_record: bool = False
+    will_record_reason: str = ""
 
 
 class PageWriter:
@@ -227,40 +258,72 @@ class PageWriter:
                 calendar=self.calendar, platform_event_id__in=[*present, *gone]
             ).values_list("platform_event_id", "pk", "fingerprint", "is_deleted")
         }
-        now = timezone.now()
-        rows = []
+        new: list[Row] = []
+        changed: list[Row] = []
         for event_id, fields in present.items():
-            fingerprint = _fingerprint({k: fields[k] for k in SYNCED_FIELDS})
+            raw_json = _json(fields["raw"])
+            fingerprint = _fingerprint(fields, raw_json)
             known = existing.get(event_id)
-            if known and known[1] == fingerprint and not known[2]:
-                continue
-            rows.append(
-                Meeting(
-                    project_id=self.calendar.project_id,
-                    calendar=self.calendar,
-                    platform_event_id=event_id,
-                    fingerprint=fingerprint,
-                    is_deleted=False,
-                    created_at=now,
-                    updated_at=now,
-                    **{k: fields[k] for k in SYNCED_FIELDS},
-                )
-            )
-        deleted = [existing[e][0] for e in gone if e in existing and not existing[e][2]]
-        if not rows and not deleted:
+            if known is None:
+                new.append(Row(event_id, fields, raw_json, fingerprint))
+            elif known[1] != fingerprint or known[2]:
+                changed.append(Row(event_id, fields, raw_json, fingerprint))
+        deleted = {e: existing[e][0] for e in gone if e in existing and not existing[e][2]}
+        if not new and not changed and not deleted:
             return
+        now = timezone.now()
+        settled = self._decide(new, now)
         with transaction.atomic():
             _fence(self.calendar.pk, self.owner)
-            if rows:
-                _upsert(rows)
+            _insert(self.calendar, new, now)
+            _update(self.calendar, changed, now)
             if deleted:
-                Meeting.objects.filter(pk__in=deleted).update(is_deleted=True, updated_at=now)
-        self.result.upserted += len(rows)
-        self.result.deleted += len(deleted)
-        self.result.changed_event_ids.update(r.platform_event_id for r in rows)
-        self.result.changed_event_ids.update(
-            e for e in gone if e in existing and not existing[e][2]
+                Meeting.objects.filter(pk__in=list(deleted.values())).update(
+                    is_deleted=True, updated_at=now
+                )
+        result = self.result
+        result.upserted += len(new) + len(changed)
+        result.deleted += len(deleted)
+        result.changed_event_ids.update(row.event_id for row in new)
+        result.changed_event_ids.update(row.event_id for row in changed)
+        result.changed_event_ids.update(deleted)
+        result.settled_event_ids.difference_update(row.event_id for row in changed)
+        result.settled_event_ids.difference_update(deleted)
+        result.settled_event_ids.update(settled)
+
+    def _decide(self, rows: list[Row], now: datetime) -> set[str]:
+        """New meetings are inserted with their recording decision. Those that need no bot are
+        settled: reconciliation (which would load each one again) skips them. A calendar that is
+        not connected yet leaves every decision to the reconciliation after the sync."""
+        if not rows or self.calendar.state != Calendar.State.CONNECTED:
+            return set()
+        calendar = self.calendar
+        preferences = CalendarUser.objects.filter(pk=calendar.calendar_user_id).first()
+        series = {row.fields["series_id"] for row in rows} - {""}
+        schedules = (
+            {
+                schedule.series_id: schedule
+                for schedule in BotSchedule.objects.filter(
+                    calendar=calendar, meeting__isnull=True, series_id__in=series
+                )
+            }
+            if series
+            else {}
         )
+        settled = set()
+        for row in rows:
+            meeting = SimpleNamespace(**row.fields, is_deleted=False, override_should_record=None)
+            decision = decide(
+                meeting,
+                preferences,
+                account_email=calendar.email,
+                now=now,
+                schedule=schedules.get(row.fields["series_id"]),
+            )
+            row.will_record, row.will_record_reason = decision.will_record, decision.reason
+            if not decision.will_record:
+                settled.add(row.event_id)
+        return settled
 
     def sweep(self) -> None:
         """After a full round: what the horizon holds but the provider did not list is gone."""
@@ -284,9 +347,20 @@ class PageWriter:
             )
         self.result.deleted += len(missing)
         self.result.changed_event_ids.update(missing)
+        self.result.settled_event_ids.difference_update(missing)
 
 
 UPSERT_UPDATED = (*SYNCED_FIELDS, "fingerprint", "is_deleted", "updated_at")
+INSERTED = (
+    "id",
+    "project",
+    "calendar",
+    "platform_event_id",
+    "created_at",
+    *UPSERT_UPDATED,
+    "will_record",
+    "will_record_reason",
+)
 # Below this many rows the ORM's INSERT .. ON CONFLICT is as fast and costs fewer statements.
 COPY_THRESHOLD = 200
 JSON_FIELDS = {
@@ -294,61 +368,91 @@ JSON_FIELDS = {
 }
 
 
-def _upsert(rows: list[Meeting]) -> None:
-    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
-        Meeting.objects.bulk_create(
-            rows,
-            batch_size=UPSERT_BATCH,
-            update_conflicts=True,
-            unique_fields=["calendar", "platform_event_id"],
-            update_fields=list(UPSERT_UPDATED),
-        )
-        return
-    _upsert_by_copy(rows)
+def _copy_values(calendar: Calendar, row: Row, now: datetime) -> list:
+    """One row for COPY, columns in INSERTED order, JSON columns as JSON text."""
+    fields = row.fields
+    values = [uuid.uuid4(), calendar.project_id, calendar.pk, row.event_id, now]
+    for name in SYNCED_FIELDS:
+        value = fields[name]
+        if name == "raw":
+            value = row.raw_json
+        elif name in JSON_FIELDS and value is not None:
+            value = _json(value)
+        values.append(value)
+    values += [row.fingerprint, False, now, row.will_record, row.will_record_reason]
+    return values
 
 
-def _upsert_by_copy(rows: list[Meeting]) -> None:
-    """PostgreSQL, large pages: COPY into a temporary table, then one INSERT .. ON CONFLICT.
-
-    COPY's row encoding runs in psycopg's C code; building the same rows as SQL parameters
-    through the ORM costs several times more per event.
-    """
-    from psycopg.types.json import Jsonb
-
-    table = Meeting._meta.db_table
-    fields = [
-        Meeting._meta.get_field(name)
-        for name in (
-            "id",
-            "project",
-            "calendar",
-            "platform_event_id",
-            "created_at",
-            *UPSERT_UPDATED,
-        )
-    ]
-    columns = [field.column for field in fields]
-    names = ", ".join(f'"{column}"' for column in columns)
-    updates = ", ".join(
-        f'"{Meeting._meta.get_field(n).column}" = EXCLUDED."{Meeting._meta.get_field(n).column}"'
-        for n in UPSERT_UPDATED
+def _model(calendar: Calendar, row: Row, now: datetime) -> Meeting:
+    return Meeting(
+        project_id=calendar.project_id,
+        calendar=calendar,
+        platform_event_id=row.event_id,
+        fingerprint=row.fingerprint,
+        is_deleted=False,
+        created_at=now,
+        updated_at=now,
+        will_record=row.will_record,
+        will_record_reason=row.will_record_reason,
+        **{name: row.fields[name] for name in SYNCED_FIELDS},
     )
+
+
+def _columns(names) -> str:
     # The identifiers come from the model's metadata, never from input.
+    return ", ".join(f'"{Meeting._meta.get_field(name).column}"' for name in names)
+
+
+def _insert(calendar: Calendar, rows: list[Row], now: datetime) -> None:
+    """Meetings the calendar does not have yet. Under the sync lease nobody else writes this
+    calendar's meetings, so on PostgreSQL large pages are COPied straight into the table."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
+        _upsert_by_orm(calendar, rows, now)
+        return
+    table = Meeting._meta.db_table
+    statement = f"COPY {table} ({_columns(INSERTED)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(_copy_values(calendar, row, now))
+
+
+def _update(calendar: Calendar, rows: list[Row], now: datetime) -> None:
+    """Meetings whose event changed (or came back). A decision already made stays: the
+    reconciliation after the sync recomputes it."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
+        _upsert_by_orm(calendar, rows, now)
+        return
+    # COPY into a temporary table, then one INSERT .. ON CONFLICT: building the same rows as
+    # SQL parameters through the ORM costs several times more per event.
+    table = Meeting._meta.db_table
+    names = _columns(INSERTED)
+    updates = ", ".join(
+        f'"{Meeting._meta.get_field(name).column}" = EXCLUDED."{Meeting._meta.get_field(name).column}"'
+        for name in UPSERT_UPDATED
+    )
     create = f"CREATE TEMP TABLE IF NOT EXISTS meeting_upsert ON COMMIT DELETE ROWS AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
-    merge = f"INSERT INTO {table} ({names}, will_record, will_record_reason) SELECT {names}, false, '' FROM meeting_upsert ON CONFLICT (calendar_id, platform_event_id) DO UPDATE SET {updates}"  # noqa: S608
+    merge = f"INSERT INTO {table} ({names}) SELECT {names} FROM meeting_upsert ON CONFLICT (calendar_id, platform_event_id) DO UPDATE SET {updates}"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(create)
         with cursor.cursor.copy(f"COPY meeting_upsert ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(
-                    [
-                        Jsonb(value) if field.name in JSON_FIELDS and value is not None else value
-                        for field in fields
-                        for value in (getattr(row, field.attname),)
-                    ]
-                )
+                copy.write_row(_copy_values(calendar, row, now))
         cursor.execute(merge)
         cursor.execute("DELETE FROM meeting_upsert")
+
+
+def _upsert_by_orm(calendar: Calendar, rows: list[Row], now: datetime) -> None:
+    Meeting.objects.bulk_create(
+        [_model(calendar, row, now) for row in rows],
+        batch_size=UPSERT_BATCH,
+        update_conflicts=True,
+        unique_fields=["calendar", "platform_event_id"],
+        update_fields=list(UPSERT_UPDATED),
+    )
 
 
 # --- one sync -----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The sync engine's rules, against an in-process provider (tests/calendars/scripted.py)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -7,11 +8,12 @@ import time_machine
 from django.utils import timezone
 
 from bots.models import Bot
-from calendars import jobs, providers
-from calendars.models import Calendar
-from calendars.providers.base import AuthRevoked, ProviderUnavailable, RateLimited
-from calendars.sync import sync_calendar_by_id
-from meetings.models import Meeting
+from calendars import jobs, providers, services
+from calendars.models import Calendar, CalendarUser
+from calendars.providers.base import AuthRevoked, Page, ProviderUnavailable, RateLimited
+from calendars.sync import PageWriter, SyncResult, _json, horizon, sync_calendar_by_id
+from meetings.decisions import REASONS
+from meetings.models import BotSchedule, Meeting
 from tests.factories import BotFactory, CalendarFactory, OAuthAppFactory
 
 from .scripted import ScriptedCalendar, ScriptedProvider, google_event
@@ -342,3 +344,133 @@ def test_sync_calendars_command(store, calendar, capsys):
 
 def test_timezone_is_utc():
     assert timezone.now() == NOW
+
+
+# --- decisions made at insert ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def recording_calendar(acme):
+    OAuthAppFactory(project=acme.project, platform="google")
+    user = CalendarUser.objects.create(
+        project=acme.project, external_id="alice", record_external=True
+    )
+    return CalendarFactory(
+        project=acme.project,
+        calendar_user=user,
+        state=Calendar.State.CONNECTED,
+        email="alice@acme.com",
+    )
+
+
+def attendees(*emails):
+    return [{"email": "alice@acme.com", "responseStatus": "accepted"}] + [
+        {"email": email, "responseStatus": "needsAction"} for email in emails
+    ]
+
+
+@pytest.mark.parametrize("filler", [0, 250])  # 250: the COPY path on PostgreSQL
+@pytest.mark.parametrize("state", [Calendar.State.CONNECTED, Calendar.State.CONNECTING])
+def test_new_meetings_are_decided_as_they_are_inserted(
+    store, recording_calendar, monkeypatch, filler, state
+):
+    Calendar.objects.filter(pk=recording_calendar.pk).update(state=state)
+    store.page_size = 2500
+    tomorrow = NOW + timedelta(days=1)
+    store.put(google_event("external", tomorrow, attendees=attendees("sam@globex.com")))
+    store.put(google_event("internal", tomorrow, attendees=attendees("bob@acme.com")))
+    store.put(google_event("no-link", tomorrow, hangoutLink="", attendees=attendees("x@y.com")))
+    store.put(google_event("ended", NOW - timedelta(hours=2), attendees=attendees("x@y.com")))
+    for n in range(filler):
+        store.put(google_event(f"filler{n}", tomorrow + timedelta(hours=n)))
+    reconciled = []
+    real = services.reconcile_meetings
+
+    def spy(*, meeting_ids, **kwargs):
+        reconciled.append(set(meeting_ids))
+        return real(meeting_ids=meeting_ids, **kwargs)
+
+    monkeypatch.setattr(services, "reconcile_meetings", spy)
+
+    assert sync_calendar_by_id(recording_calendar.pk).status == "synced"
+
+    meetings = Meeting.objects.filter(calendar=recording_calendar)
+    reasons = dict(meetings.values_list("platform_event_id", "will_record_reason"))
+    assert reasons["external"] == REASONS["preferences"]
+    assert reasons["internal"] == REASONS["not_external"]
+    assert reasons["no-link"] == REASONS["no_link"]
+    assert reasons["ended"] == REASONS["ended"]
+    (bot,) = Bot.objects.filter(project=recording_calendar.project)
+    assert list(bot.meetings.values_list("platform_event_id", flat=True)) == ["external"]
+    if state == Calendar.State.CONNECTED:
+        # Only the meeting that needs a bot went through reconciliation.
+        assert reconciled == [{meetings.get(platform_event_id="external").pk}]
+    else:  # a calendar being checked leaves every decision to reconciliation
+        assert reconciled == [set(meetings.values_list("pk", flat=True))]
+    # The same decisions as reconciliation's own.
+    again = real(meeting_ids=list(meetings.values_list("pk", flat=True)))
+    assert again.decisions_changed == 0 and not again.created
+
+
+def test_series_scheduled_by_api_applies_to_new_instances(store, recording_calendar):
+    BotSchedule.objects.create(
+        project=recording_calendar.project, calendar=recording_calendar, series_id="weekly"
+    )
+    store.put(
+        google_event(
+            "weekly_1", NOW + timedelta(days=1), recurringEventId="weekly", attendees=attendees()
+        )
+    )
+    sync_calendar_by_id(recording_calendar.pk)
+    meeting = Meeting.objects.get(platform_event_id="weekly_1")
+    assert meeting.will_record_reason == REASONS["scheduled_by_api"]
+    assert meeting.bots.count() == 1
+
+
+def test_a_settled_meeting_that_changes_again_is_reconciled(recording_calendar):
+    Calendar.objects.filter(pk=recording_calendar.pk).update(
+        sync_lease_owner="me", sync_lease_expires_at=NOW + timedelta(minutes=5)
+    )
+    result = SyncResult(status="running")
+    writer = PageWriter(
+        recording_calendar,
+        providers.get_provider("google"),
+        horizon(recording_calendar.project, NOW),
+        "me",
+        result,
+    )
+    tomorrow = NOW + timedelta(days=1)
+    internal = google_event("e1", tomorrow, attendees=attendees("bob@acme.com"))
+    writer.write(Page([internal, google_event("e2", tomorrow, attendees=attendees())]))
+    assert result.settled_event_ids == {"e1", "e2"}
+    writer.write(Page([{**internal, "attendees": attendees("sam@globex.com")}]))
+    writer.write(Page([{"id": "e2", "status": "cancelled"}]))
+    assert result.settled_event_ids == set()
+    assert result.changed_event_ids == {"e1", "e2"}
+
+
+def test_many_changed_events_are_updated_in_place(store, calendar):
+    store.page_size = 2500
+    for n in range(250):
+        store.put(google_event(f"e{n}", NOW + timedelta(hours=n + 1)))
+    sync_calendar_by_id(calendar.pk)
+    first = Meeting.objects.get(platform_event_id="e0")
+    Meeting.objects.filter(pk=first.pk).update(override_should_record=False)
+    for n in range(250):
+        store.put(google_event(f"e{n}", NOW + timedelta(hours=n + 2), summary=f"Moved {n}"))
+
+    with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+        result = sync_calendar_by_id(calendar.pk)
+
+    assert result.upserted == 250
+    assert Meeting.objects.filter(calendar=calendar).count() == 250
+    moved = Meeting.objects.get(pk=first.pk)
+    assert (moved.title, moved.start_time) == ("Moved 0", NOW + timedelta(hours=2))
+    assert moved.updated_at == NOW + timedelta(minutes=1)
+    assert moved.created_at == first.created_at
+    assert moved.override_should_record is False  # not a synced field: kept
+    assert moved.will_record_reason == REASONS["override_off"]
+
+
+def test_payload_json_survives_what_orjson_refuses():
+    assert json.loads(_json({"n": 2**70, "s": "é"})) == {"n": 2**70, "s": "é"}
