@@ -21,10 +21,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
+import threading
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import orjson
 from django.conf import settings
@@ -205,6 +209,11 @@ class Row:
     will_record_reason: str = ""
 
 
+class Prepared(NamedTuple):
+    present: dict[str, Row]  # event id -> row
+    gone: set[str]  # event ids removed, or moved out of the horizon
+
+
 class PageWriter:
     """Applies pages of raw events to one calendar's meetings."""
 
@@ -247,8 +256,21 @@ class PageWriter:
                 present.pop(event_id, None)
         return present, gone
 
-    def write(self, page: Page) -> None:
+    def prepare(self, page: Page) -> Prepared:
+        """The half of a page's work that needs no database: parse, encode, fingerprint."""
         present, gone = self._parse(page.events)
+        rows = {}
+        for event_id, fields in present.items():
+            raw_json = _json(fields["raw"])
+            rows[event_id] = Row(event_id, fields, raw_json, _fingerprint(fields, raw_json))
+        return Prepared(rows, gone)
+
+    def write(self, page: Page) -> None:
+        self.apply(self.prepare(page))
+
+    def apply(self, prepared: Prepared) -> None:
+        """The other half: compare with what is stored and write the difference."""
+        present, gone = prepared
         self.seen.update(present)
         if not present and not gone:
             return
@@ -260,14 +282,12 @@ class PageWriter:
         }
         new: list[Row] = []
         changed: list[Row] = []
-        for event_id, fields in present.items():
-            raw_json = _json(fields["raw"])
-            fingerprint = _fingerprint(fields, raw_json)
+        for event_id, row in present.items():
             known = existing.get(event_id)
             if known is None:
-                new.append(Row(event_id, fields, raw_json, fingerprint))
-            elif known[1] != fingerprint or known[2]:
-                changed.append(Row(event_id, fields, raw_json, fingerprint))
+                new.append(row)
+            elif known[1] != row.fingerprint or known[2]:
+                changed.append(row)
         deleted = {e: existing[e][0] for e in gone if e in existing and not existing[e][2]}
         if not new and not changed and not deleted:
             return
@@ -467,10 +487,68 @@ def _save_tokens(calendar_id, credentials: Credentials) -> None:
     )
 
 
+def _prepared_ahead(
+    session: CalendarSession, pages: Iterator[Page], prepare
+) -> Iterator[tuple[Page, Prepared]]:
+    """`(page, prepare(page))` for each page, fetched and prepared by a helper thread one page
+    ahead: while the syncing thread waits for the database to take page N, the helper fetches
+    and parses page N+1, so the database's and the provider's time overlap with ours.
+
+    The helper never touches the database. Credentials it refreshes come through the queue and
+    are saved by the syncing thread before the page fetched with them (a refresh in the middle
+    of a round so waits at most for the page being written).
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    save = session.on_credentials_changed
+
+    def put(item) -> None:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def work() -> None:
+        try:
+            for page in pages:
+                put(("page", (page, prepare(page))))
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # raised in the syncing thread, in page order
+            put(("error", exc))
+            return
+        put(("done", None))
+
+    session.on_credentials_changed = lambda credentials: put(("credentials", replace(credentials)))
+    helper = threading.Thread(target=work, name="sync-pages", daemon=True)
+    helper.start()
+    try:
+        while True:
+            kind, value = handoff.get()
+            if kind == "page":
+                yield value
+            elif kind == "credentials":
+                if save is not None:
+                    save(value)
+            elif kind == "error":
+                raise value
+            else:
+                helper.join()
+                return
+    finally:
+        # Leaving early (the lease was lost, a write failed): the helper stops after its
+        # current request; nobody waits for it.
+        stop.set()
+        session.on_credentials_changed = save
+
+
 def _round(session: CalendarSession, writer: PageWriter, *, cursor: str | None) -> str | None:
     final_cursor = None
-    for page in session.changes(cursor=cursor, window=writer.window):
-        writer.write(page)
+    pages = session.changes(cursor=cursor, window=writer.window)
+    for page, prepared in _prepared_ahead(session, pages, writer.prepare):
+        writer.apply(prepared)
         if page.cursor:
             final_cursor = page.cursor
     if cursor is None:

@@ -1,6 +1,7 @@
 """The sync engine's rules, against an in-process provider (tests/calendars/scripted.py)."""
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,8 +11,22 @@ from django.utils import timezone
 from bots.models import Bot
 from calendars import jobs, providers, services
 from calendars.models import Calendar, CalendarUser
-from calendars.providers.base import AuthRevoked, Page, ProviderUnavailable, RateLimited
-from calendars.sync import PageWriter, SyncResult, _json, horizon, sync_calendar_by_id
+from calendars.providers.base import (
+    AuthRevoked,
+    Credentials,
+    OAuthClient,
+    Page,
+    ProviderUnavailable,
+    RateLimited,
+)
+from calendars.sync import (
+    PageWriter,
+    SyncResult,
+    _json,
+    _prepared_ahead,
+    horizon,
+    sync_calendar_by_id,
+)
 from meetings.decisions import REASONS
 from meetings.models import BotSchedule, Meeting
 from tests.factories import BotFactory, CalendarFactory, OAuthAppFactory
@@ -238,17 +253,16 @@ def test_one_sync_at_a_time(store, calendar):
 def test_a_worker_whose_lease_was_taken_stops_writing(store, calendar, monkeypatch):
     for n in range(4):
         store.put(google_event(f"e{n}", NOW + timedelta(hours=n + 1)))
-    session_cls = type(providers._instances["google"].session(None))
-    real_request = session_cls._request
+    real_apply = PageWriter.apply
     state = {"n": 0}
 
-    def steal(self):
+    def steal(self, prepared):
         state["n"] += 1
         if state["n"] == 2:  # another worker takes over between our pages
             Calendar.objects.filter(pk=calendar.pk).update(sync_lease_owner="thief")
-        real_request(self)
+        real_apply(self, prepared)
 
-    monkeypatch.setattr(session_cls, "_request", steal)
+    monkeypatch.setattr(PageWriter, "apply", steal)
     assert sync_calendar_by_id(calendar.pk).status == "busy"
     calendar.refresh_from_db()
     assert calendar.sync_cursor == ""
@@ -474,3 +488,63 @@ def test_many_changed_events_are_updated_in_place(store, calendar):
 
 def test_payload_json_survives_what_orjson_refuses():
     assert json.loads(_json({"n": 2**70, "s": "é"})) == {"n": 2**70, "s": "é"}
+
+
+# --- pages prepared ahead by a helper thread --------------------------------------------------------
+
+
+class TwoPageSession:
+    """Page 1; then a token refresh and page 2; then a rate limit."""
+
+    def __init__(self, log):
+        self.log = log
+        self.on_credentials_changed = None
+        self.credentials = Credentials(OAuthClient("id", "secret"), refresh_token="r1")
+
+    def pages(self):
+        yield Page([{"n": 1}])
+        self.credentials.refresh_token = "r2"
+        self.on_credentials_changed(self.credentials)
+        self.credentials.refresh_token = "r3"  # the copy handed over keeps "r2"
+        yield Page([{"n": 2}])
+        raise RateLimited("slow down", retry_after=5)
+
+
+def test_helper_thread_hands_over_pages_credentials_and_errors_in_order():
+    log = []
+    session = TwoPageSession(log)
+
+    def save(credentials):
+        log.append(("saved", credentials.refresh_token, threading.current_thread().name))
+
+    def prepare(page):
+        log.append(("prepared", page.events[0]["n"], threading.current_thread().name))
+        return page.events[0]["n"]
+
+    session.on_credentials_changed = save
+    main = threading.current_thread().name
+    with pytest.raises(RateLimited):
+        for _page, prepared in _prepared_ahead(session, session.pages(), prepare):
+            log.append(("applied", prepared, main))
+    applied = [entry for entry in log if entry[0] in ("saved", "applied")]
+    # Credentials are saved by the syncing thread, before the page fetched with them.
+    assert applied == [("applied", 1, main), ("saved", "r2", main), ("applied", 2, main)]
+    assert {entry[2] for entry in log if entry[0] == "prepared"} == {"sync-pages"}
+    assert session.on_credentials_changed is save  # restored
+
+
+def test_helper_thread_stops_when_the_syncing_thread_leaves_early():
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            yield Page([{"n": n}])
+
+    session = TwoPageSession([])
+    pages = _prepared_ahead(session, endless(), lambda page: page.events[0]["n"])
+    assert next(pages)[1] == 1
+    pages.close()  # as when a write raises
+    helpers = [t for t in threading.enumerate() if t.name == "sync-pages"]
+    for helper in helpers:
+        helper.join(timeout=5)
+    assert helpers and not any(helper.is_alive() for helper in helpers)
