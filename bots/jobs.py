@@ -7,11 +7,12 @@ from datetime import datetime
 from django.utils import timezone
 
 
-def push_bot_to_backend(bot_id: str) -> str:
-    """Make the project's dispatch backend match the Bot row (create, move or delete)."""
+def push_bot_to_backend(*bot_ids: str) -> str:
+    """Make the project's dispatch backend match these Bot rows (create, move or delete), one
+    after the other; each records its own failure and retry."""
     from .dispatch import push_bot
 
-    return push_bot(bot_id=bot_id).outcome
+    return ", ".join(push_bot(bot_id=bot_id).outcome for bot_id in bot_ids)
 
 
 def dispatch_bot(bot_id: str, join_at: str) -> str:

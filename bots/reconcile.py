@@ -14,6 +14,10 @@ A bot requested through the server API (meetings.models.BotSchedule, loaded per 
 meetings/schedules.py) is one more input of the decision; its name, config and deduplication key
 replace the automatic ones, and its movable bot follows changes of them.
 
+Meetings that need a bot and have none are joined to bots in bulk (`join_all`): a calendar's
+first sync can schedule thousands of bots in a handful of statements, and their webhook events
+are written in one statement per project.
+
 Bots that have joined (not in Bot.MOVABLE_STATUSES) are never moved or cancelled here. The
 deduplication key is unique among live bots in the database, so two workers reconciling copies
 of one meeting at once still end with one bot. Backend calls happen after commit
@@ -24,9 +28,10 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from calendars.models import Calendar
@@ -34,7 +39,7 @@ from meetings.decisions import decide
 from meetings.models import Meeting
 from meetings.schedules import attach_schedules
 from webhooks import events
-from webhooks.services import emit_event
+from webhooks.services import emit_events
 
 from .models import TERMINAL_STATUSES, Bot
 
@@ -101,14 +106,36 @@ class _Reconciler:
         self.events: list[tuple[Bot, str, dict]] = []
 
     # --- bot rows ---
-    def _live_bot(self, project_id, key: str) -> Bot | None:
-        return (
-            Bot.objects.select_for_update(of=("self",))
+    def _live_bots(self, project_id, keys) -> dict[str, Bot]:
+        """The live bot of each key that has one (at most one: a database constraint)."""
+        return {
+            bot.deduplication_key: bot
+            for bot in Bot.objects.select_for_update(of=("self",))
             .select_related("project")
-            .filter(project_id=project_id, deduplication_key=key)
+            .filter(project_id=project_id, deduplication_key__in=list(keys))
             .exclude(status__in=TERMINAL_STATUSES)
-            .first()
+        }
+
+    def _live_bot(self, project_id, key: str) -> Bot | None:
+        return self._live_bots(project_id, [key]).get(key)
+
+    def _new_bot(self, meeting: Meeting, key: str) -> Bot:
+        bot = Bot(
+            project=meeting.project,
+            meeting_url=meeting.meeting_url,
+            meeting_platform=meeting.meeting_platform,
+            join_at=join_time(meeting, self.now),
+            name=_bot_name(meeting),
+            config=_bot_config(meeting),
+            deduplication_key=key,
+            backend=meeting.project.bot_dispatch_backend,
         )
+        bot.set_status(Bot.Status.SCHEDULED, message="Scheduled for a calendar meeting.")
+        return bot
+
+    def _created(self, bot: Bot) -> None:
+        self.result.created.add(bot.pk)
+        self._changed(bot, events.BOT_SCHEDULED)
 
     def _bot_for(self, meeting: Meeting, key: str) -> Bot:
         bot = self._live_bot(meeting.project_id, key)
@@ -116,25 +143,47 @@ class _Reconciler:
             return bot
         try:
             with transaction.atomic():
-                bot = Bot(
-                    project_id=meeting.project_id,
-                    meeting_url=meeting.meeting_url,
-                    meeting_platform=meeting.meeting_platform,
-                    join_at=join_time(meeting, self.now),
-                    name=_bot_name(meeting),
-                    config=_bot_config(meeting),
-                    deduplication_key=key,
-                    backend=meeting.project.bot_dispatch_backend,
-                )
-                bot.set_status(Bot.Status.SCHEDULED, message="Scheduled for a calendar meeting.")
+                bot = self._new_bot(meeting, key)
                 bot.save()
-                bot.project = meeting.project
         except IntegrityError:
             # Another worker created the bot for this key a moment ago: share it.
             return self._live_bot(meeting.project_id, key)
-        self.result.created.add(bot.pk)
-        self._changed(bot, events.BOT_SCHEDULED)
+        self._created(bot)
         return bot
+
+    def join_all(self, wanted: dict[tuple, list[Meeting]]) -> None:
+        """Meetings without a bot that need one, by (project, deduplication key): each joins
+        the live bot of its key, or one created for it - in a handful of statements for any
+        number of meetings (a calendar's first sync can schedule thousands)."""
+        if not wanted:
+            return
+        live: dict[tuple, Bot] = {}
+        keys_by_project = defaultdict(set)
+        for project_id, key in wanted:
+            keys_by_project[project_id].add(key)
+        for project_id, keys in keys_by_project.items():
+            for key, bot in self._live_bots(project_id, keys).items():
+                live[(project_id, key)] = bot
+        missing = [pair for pair in wanted if pair not in live]
+        if missing:
+            bots = [self._new_bot(wanted[pair][0], pair[1]) for pair in missing]
+            try:
+                with transaction.atomic():
+                    Bot.objects.bulk_create(bots)
+            except IntegrityError:
+                # Another worker just created some of these keys: one by one, sharing theirs.
+                bots = [self._bot_for(wanted[pair][0], pair[1]) for pair in missing]
+            else:
+                for bot in bots:
+                    self._created(bot)
+            live.update(zip(missing, bots, strict=True))
+        links = [
+            BotMeeting(bot=live[pair], meeting=meeting)
+            for pair, meetings in wanted.items()
+            for meeting in meetings
+        ]
+        BotMeeting.objects.bulk_create(links, ignore_conflicts=True)
+        self.result.attached += len(links)
 
     def _changed(self, bot: Bot, event_type: str, **details) -> None:
         self.touched.add(bot.pk)
@@ -184,6 +233,8 @@ class _Reconciler:
 
     # --- one meeting ---
     def meeting(self, meeting: Meeting, current: Bot | None, wants: bool) -> None:
+        """Make the meeting's bot match. The caller hands meetings without a live bot that
+        need one to `join_all` instead."""
         key = deduplication_key(meeting) if wants else None
         if current is not None:
             current = (
@@ -277,6 +328,7 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
     with transaction.atomic():
         meetings = attach_schedules(_meetings(list(meeting_ids)))
         changed: dict[tuple[bool, str], list] = defaultdict(list)
+        wanted: dict[tuple, list[Meeting]] = defaultdict(list)
         for meeting in meetings:
             calendar = meeting.calendar
             decision = decide(
@@ -293,9 +345,12 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
                 meeting.will_record, meeting.will_record_reason = outcome
                 changed[outcome].append(meeting.pk)
             current = meeting.live_bots[0] if meeting.live_bots else None
-            if current is None and not decision.will_record:
+            if current is None:
+                if decision.will_record:
+                    wanted[(meeting.project_id, deduplication_key(meeting))].append(meeting)
                 continue
             worker.meeting(meeting, current, decision.will_record)
+        worker.join_all(wanted)
         # One UPDATE per distinct outcome (a handful), not one CASE per row.
         # A fresh timestamp, not `now`: the event feed (updated_at_gte) assumes a row's
         # updated_at is taken shortly before its commit.
@@ -312,6 +367,7 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
     return worker.result
 
 
+PAYLOAD_MEETINGS = Meeting.objects.select_related("calendar__calendar_user").order_by("start_time")
 PAYLOADS = {
     events.BOT_SCHEDULED: events.bot_scheduled,
     events.BOT_RESCHEDULED: events.bot_rescheduled,
@@ -320,21 +376,45 @@ PAYLOADS = {
 
 
 def _emit(changes: list[tuple[Bot, str, dict]]) -> None:
-    for bot, event_type, details in changes:
-        emit_event(
-            project=bot.project,
-            event_type=event_type,
-            data=lambda bot=bot, event_type=event_type, details=details: PAYLOADS[event_type](
-                bot, **details
-            ),
+    """The bots' webhook events, per project in one batch. Payloads are built only when an
+    endpoint listens; the first one built loads the meetings of all the batch's bots at once."""
+    by_project = defaultdict(list)
+    for change in changes:
+        by_project[change[0].project_id].append(change)
+    for batch in by_project.values():
+        bots = list({bot.pk: bot for bot, _, _ in batch}.values())
+        loaded = []
+
+        def payload(bot, event_type, details, bots=bots, loaded=loaded):
+            if not loaded:
+                prefetch_related_objects(
+                    bots, Prefetch("meetings", PAYLOAD_MEETINGS, "payload_meetings")
+                )
+                loaded.append(True)
+            return PAYLOADS[event_type](bot, **details)
+
+        emit_events(
+            project=batch[0][0].project,
+            items=[
+                (event_type, partial(payload, bot, event_type, details))
+                for bot, event_type, details in batch
+            ],
         )
+
+
+# Bots per push job: a first sync can schedule thousands of bots (every job is one queue
+# write), while a job of remote calls must end well within Q_TIMEOUT (10 x HTTP timeout).
+PUSH_BATCH = 10
 
 
 def _push(bot_ids) -> None:
     from django_q.tasks import async_task
 
-    for bot_id in bot_ids:
-        async_task("bots.jobs.push_bot_to_backend", str(bot_id), group="bots")
+    bot_ids = [str(bot_id) for bot_id in bot_ids]
+    for start in range(0, len(bot_ids), PUSH_BATCH):
+        async_task(
+            "bots.jobs.push_bot_to_backend", *bot_ids[start : start + PUSH_BATCH], group="bots"
+        )
 
 
 SWEEP_AHEAD = timedelta(hours=48)

@@ -124,7 +124,10 @@ def calendar_user_event(calendar_user) -> dict:
 
 
 def _bot(bot) -> dict:
-    meetings = bot.meetings.select_related("calendar__calendar_user").order_by("start_time")
+    # `payload_meetings`: the same meetings, prefetched for many bots at once (bots/reconcile.py).
+    meetings = getattr(bot, "payload_meetings", None)
+    if meetings is None:
+        meetings = bot.meetings.select_related("calendar__calendar_user").order_by("start_time")
     return {
         "id": str(bot.id),
         "metadata": bot.metadata,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -37,30 +37,44 @@ def emit_event(
     """Record an event for every enabled endpoint of `project` that subscribes to it, in the
     caller's transaction; delivery starts once it commits. Nothing is written when no endpoint
     wants the event. One event id (the `webhook-id`) is shared by all its deliveries."""
-    if event_type not in events.CATALOGUE:
-        raise ValueError(f"Unknown webhook event type {event_type!r}; add it to webhooks.events.")
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(project=project, is_active=True).only(
+    return emit_events(project=project, items=[(event_type, data)])
+
+
+def emit_events(
+    *, project: Project, items: Iterable[tuple[str, dict | Callable[[], dict]]]
+) -> list[WebhookDelivery]:
+    """`emit_event` for many events of one project (a sync scheduling thousands of bots): the
+    endpoints are read once and all deliveries written in one statement."""
+    items = list(items)
+    for event_type, _data in items:
+        if event_type not in events.CATALOGUE:
+            raise ValueError(
+                f"Unknown webhook event type {event_type!r}; add it to webhooks.events."
+            )
+    endpoints = list(
+        WebhookEndpoint.objects.filter(project=project, is_active=True).only(
             "id", "is_active", "event_types"
         )
-        if endpoint.wants(event_type)
-    ]
-    if not endpoints:
-        return []
-    if callable(data):  # built only when someone listens (payloads can cost queries)
-        data = data()
-    return _write_deliveries(project=project, endpoints=endpoints, event_type=event_type, data=data)
+    )
+    batch = []
+    for event_type, data in items:
+        wanting = [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
+        if wanting:
+            # Built only when someone listens (payloads can cost queries).
+            batch.append((event_type, data() if callable(data) else data, wanting))
+    return _write_deliveries(project=project, batch=batch) if batch else []
 
 
 def _write_deliveries(
-    *, project, endpoints, event_type: str, data: dict, enqueue: bool = True
+    *, project, batch: list[tuple[str, dict, list]], enqueue: bool = True
 ) -> list[WebhookDelivery]:
+    """`batch`: (event type, data, endpoints) per event."""
     now = timezone.now()
-    event_id = uuid.uuid4()
-    payload = events.envelope(event_id=str(event_id), event_type=event_type, data=data, at=now)
-    with transaction.atomic():
-        deliveries = WebhookDelivery.objects.bulk_create(
+    rows = []
+    for event_type, data, endpoints in batch:
+        event_id = uuid.uuid4()
+        payload = events.envelope(event_id=str(event_id), event_type=event_type, data=data, at=now)
+        rows += [
             WebhookDelivery(
                 project=project,
                 endpoint=endpoint,
@@ -71,7 +85,9 @@ def _write_deliveries(
                 give_up_at=now + delivery_attempts.RETRY_WINDOW,
             )
             for endpoint in endpoints
-        )
+        ]
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(rows)
         if enqueue:
             for delivery in deliveries:
                 _enqueue_on_commit(delivery.pk)
@@ -174,9 +190,7 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     with transaction.atomic():
         (delivery,) = _write_deliveries(
             project=endpoint.project,
-            endpoints=[endpoint],
-            event_type=events.WEBHOOK_TEST,
-            data=events.webhook_test(endpoint),
+            batch=[(events.WEBHOOK_TEST, events.webhook_test(endpoint), [endpoint])],
             enqueue=False,  # attempted right here; the sweeper takes over if that fails
         )
     delivery_attempts.attempt(delivery_id=delivery.pk)

@@ -284,19 +284,20 @@ def test_concurrent_reconciliation_ends_with_one_bot(acme, monkeypatch):
     _, b = user_with_meeting(acme.project, "bob")
     reconcile_meetings(meeting_ids=[a.pk])
     (winner,) = live_bots(acme.project)
-    real_live_bot = reconcile._Reconciler._live_bot
+    real_live_bots = reconcile._Reconciler._live_bots
     calls = {"n": 0}
 
-    def blind_first_lookup(self, project_id, key):
+    def blind_first_lookup(self, project_id, keys):
         calls["n"] += 1
-        return None if calls["n"] == 1 else real_live_bot(self, project_id, key)
+        return {} if calls["n"] == 1 else real_live_bots(self, project_id, keys)
 
-    monkeypatch.setattr(reconcile._Reconciler, "_live_bot", blind_first_lookup)
-    reconcile_meetings(meeting_ids=[b.pk])
+    monkeypatch.setattr(reconcile._Reconciler, "_live_bots", blind_first_lookup)
+    result = reconcile_meetings(meeting_ids=[b.pk])
     (bot,) = live_bots(acme.project)
     assert bot.pk == winner.pk
     assert set(bot.meetings.all()) == {a, b}
     assert Bot.objects.count() == 1
+    assert calls["n"] == 2 and result.created == set()
 
 
 def test_sweep_marks_ended_meetings(acme):
@@ -306,3 +307,63 @@ def test_sweep_marks_ended_meetings(acme):
         reconcile_upcoming()
     meeting.refresh_from_db()
     assert (meeting.will_record, meeting.will_record_reason) == (False, REASONS["ended"])
+
+
+def test_many_new_bots_cost_the_same_statements_as_a_few(
+    acme, django_assert_max_num_queries, enqueued, django_capture_on_commit_callbacks
+):
+    """A first sync can schedule thousands of bots: creating them, linking the meetings and
+    writing the webhook events take a fixed number of statements, however many there are."""
+    from tests.factories import WebhookEndpointFactory
+    from webhooks.models import WebhookDelivery
+
+    WebhookEndpointFactory(project=acme.project, event_types=["bot.*"])
+    counts = []
+    for size in (5, 25):
+        Meeting.objects.all().delete()
+        Bot.objects.all().delete()
+        enqueued.clear()
+        _alice, first = user_with_meeting(acme.project, f"alice{size}")
+        _bob, shared = user_with_meeting(acme.project, f"bob{size}")  # same meeting as first
+        meetings = [first, shared] + [
+            MeetingFactory(
+                calendar=first.calendar,
+                start_time=START + timedelta(hours=n),
+                end_time=START + timedelta(hours=n, minutes=30),
+                meeting_url=ZOOM,
+                meeting_platform="zoom",
+            )
+            for n in range(1, size)
+        ]
+        with (
+            django_capture_on_commit_callbacks() as after_commit,
+            django_assert_max_num_queries(20) as captured,
+        ):
+            result = reconcile_meetings(meeting_ids=[m.pk for m in meetings])
+        counts.append(len(captured.captured_queries))
+        for callback in after_commit:  # queue writes: backend pushes, webhook deliveries
+            callback()
+        bots = live_bots(acme.project)
+        assert len(bots) == len(result.created) == size
+        assert {m.pk for m in Bot.objects.get(meetings=first).meetings.all()} == {
+            first.pk,
+            shared.pk,
+        }
+        assert WebhookDelivery.objects.filter(event_type="bot.scheduled").count() == size
+        # Pushed to the backend in jobs of PUSH_BATCH bots.
+        pushed = [ids for job, *ids in enqueued if job == "bots.jobs.push_bot_to_backend"]
+        assert sorted(i for ids in pushed for i in ids) == sorted(str(b.pk) for b in bots)
+        assert max(len(ids) for ids in pushed) == min(size, 10)
+        WebhookDelivery.objects.all().delete()
+    assert counts[0] == counts[1]
+
+
+def test_push_job_takes_several_bots(acme):
+    from bots import jobs
+
+    _, a = user_with_meeting(acme.project, "alice")
+    _, b = user_with_meeting(acme.project, "bob", start=START + timedelta(hours=3))
+    reconcile_meetings(meeting_ids=[a.pk, b.pk])
+    bots = live_bots(acme.project)
+    assert jobs.push_bot_to_backend(*[str(bot.pk) for bot in bots]) == "synced, synced"
+    assert all(bot.backend_synced_at for bot in Bot.objects.filter(pk__in=[b.pk for b in bots]))

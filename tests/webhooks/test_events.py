@@ -131,3 +131,44 @@ def test_catalogue():
     for name in ["calendar.update", "calendar.sync_events", "bot.joining_call", "bot.fatal"]:
         assert name in events.CATALOGUE
     assert "bot.*" in events.EVENT_TYPE_FILTERS
+
+
+def test_emit_events_reads_endpoints_once_and_writes_in_one_statement(
+    acme, django_assert_num_queries
+):
+    from tests.factories import WebhookEndpointFactory
+    from webhooks.services import emit_events
+
+    bots_only = WebhookEndpointFactory(project=acme.project, event_types=["bot.*"])
+    everything = WebhookEndpointFactory(project=acme.project, event_types=[])
+    built = []
+
+    def payload(n):
+        def build():
+            built.append(n)
+            return {"n": n}
+
+        return build
+
+    items = [(events.BOT_SCHEDULED, payload(n)) for n in range(20)]
+    items.append((events.CALENDAR_UPDATE, payload("calendar")))
+    with django_assert_num_queries(2 + 2):  # endpoints, the insert, and its savepoint
+        deliveries = emit_events(project=acme.project, items=items)
+    assert len(deliveries) == 20 * 2 + 1
+    by_endpoint = {bots_only.pk: 0, everything.pk: 0}
+    for delivery in deliveries:
+        by_endpoint[delivery.endpoint_id] += 1
+    assert by_endpoint == {bots_only.pk: 20, everything.pk: 21}
+    assert len({d.event_id for d in deliveries}) == 21  # one id per event, shared by endpoints
+    assert built == [*range(20), "calendar"]  # each payload built once
+
+
+def test_emit_events_without_listeners_writes_and_builds_nothing(acme):
+    from webhooks.services import emit_events
+
+    def explode():
+        raise AssertionError("built for nobody")
+
+    assert emit_events(project=acme.project, items=[(events.BOT_SCHEDULED, explode)]) == []
+    with pytest.raises(ValueError, match="Unknown webhook event type"):
+        emit_events(project=acme.project, items=[("bot.exploded", {})])
