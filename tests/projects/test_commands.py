@@ -87,6 +87,39 @@ def test_setup_demo_is_repeatable_and_rotates_its_key():
     assert "password unchanged" not in first[1] and "changepassword" in second[1]
 
 
+@pytest.mark.django_db(transaction=True)  # the sync commits as it goes
+def test_setup_demo_connects_a_fake_google_calendar(fake_google, monkeypatch):
+    from bots.models import Bot
+    from calendars.models import Calendar
+    from meetings.models import Meeting
+    from tests.fakes.generators import populate
+
+    monkeypatch.setattr("django_q.tasks.async_task", lambda *args, **kwargs: None)
+    email = "dana.lee@example.com"
+    fake_google.add_account(email, name="Dana Lee")
+    populate(fake_google, email, seed=1, n=60)
+    fake_google.grant(email, refresh_token="1//0fake-demo")
+    demo = (
+        f"--demo-google={email}",
+        f"--google-client-id={fake_google.client_id}",
+        f"--google-client-secret={fake_google.client_secret}",
+        "--google-refresh-token=1//0fake-demo",
+    )
+    for _ in range(2):  # every start reconnects: the previous connection is replaced
+        lines = run("setup_demo", *demo)
+        assert lines[2].startswith("API key:      csk_") and works(lines[2].split()[-1])
+        calendar = Calendar.objects.get(email=email)  # one: the previous one went
+        assert calendar.state == "connected" and calendar.calendar_user.record_external
+        meetings = Meeting.objects.filter(calendar=calendar, is_deleted=False)
+        recorded = meetings.filter(will_record=True)
+        assert meetings.count() > 0 and recorded.count() > 0
+        assert lines[-1] == (
+            f"Demo calendar: {email} (Google fake), sync synced: {meetings.count()} meetings, "
+            f"{recorded.count()} to be recorded (external meetings with a link)"
+        )
+        assert Bot.objects.filter(meetings__in=recorded).exists()
+
+
 def test_generate_encryption_key():
     from cryptography.fernet import Fernet
 
