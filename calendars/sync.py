@@ -25,6 +25,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -547,10 +548,12 @@ def _prepared_ahead(
 def _round(session: CalendarSession, writer: PageWriter, *, cursor: str | None) -> str | None:
     final_cursor = None
     pages = session.changes(cursor=cursor, window=writer.window)
-    for page, prepared in _prepared_ahead(session, pages, writer.prepare):
-        writer.apply(prepared)
-        if page.cursor:
-            final_cursor = page.cursor
+    # closing(): a failed write stops the helper now, not when the traceback is collected.
+    with closing(_prepared_ahead(session, pages, writer.prepare)) as prepared_pages:
+        for page, prepared in prepared_pages:
+            writer.apply(prepared)
+            if page.cursor:
+                final_cursor = page.cursor
     if cursor is None:
         writer.sweep()
     return final_cursor

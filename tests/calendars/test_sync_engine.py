@@ -268,6 +268,9 @@ def test_a_worker_whose_lease_was_taken_stops_writing(store, calendar, monkeypat
     assert calendar.sync_cursor == ""
     assert calendar.sync_lease_owner == "thief"  # we did not release someone else's lease
     assert len(live(calendar)) == 2
+    for helper in [t for t in threading.enumerate() if t.name == "sync-pages"]:
+        helper.join(timeout=5)  # the page helper stopped too
+        assert not helper.is_alive()
 
 
 def test_malformed_events_are_skipped(store, calendar):
