@@ -180,6 +180,16 @@ def _json(value) -> str:
         return json.dumps(value, default=str, separators=(",", ":"))
 
 
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def _fingerprint(fields: dict, raw_json: str) -> str:
     """What a sync wrote; an event whose fingerprint is unchanged is not written again."""
     facts = _json([fields[name] for name in _FINGERPRINTED])
@@ -263,6 +273,10 @@ class PageWriter:
         rows = {}
         for event_id, fields in present.items():
             raw_json = _json(fields["raw"])
+            if "\\u0000" in raw_json:
+                # PostgreSQL's text and jsonb cannot hold NUL; every field comes from the payload.
+                fields = _without_nul(fields)
+                raw_json = _json(fields["raw"])
             rows[event_id] = Row(event_id, fields, raw_json, _fingerprint(fields, raw_json))
         return Prepared(rows, gone)
 

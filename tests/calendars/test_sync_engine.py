@@ -286,6 +286,28 @@ def test_malformed_events_are_skipped(store, calendar):
     assert set(live(calendar)) == {"good", "huge"}
 
 
+@pytest.mark.parametrize("page_size", [2, 250])  # 250: the COPY path on PostgreSQL
+def test_nul_characters_are_dropped_not_fatal(store, calendar, page_size):
+    """PostgreSQL text and jsonb cannot store NUL; an event carrying one still syncs."""
+    store.page_size = page_size
+    for n in range(page_size):
+        store.put(
+            google_event(
+                f"e{n}",
+                NOW + timedelta(hours=n + 1),
+                summary="Board\x00 review",
+                attendees=[{"email": "sam@globex.com", "displayName": "Sam\x00"}],
+                extendedProperties={"private": {"note\x00": "a\x00b", "path": "C:\\u0000"}},
+            )
+        )
+    assert sync_calendar_by_id(calendar.pk).status == "synced"
+    meeting = Meeting.objects.get(platform_event_id="e0")
+    assert meeting.title == "Board review"
+    assert meeting.attendees[0]["name"] == "Sam"
+    assert meeting.raw["extendedProperties"]["private"] == {"note": "ab", "path": "C:\\u0000"}
+    assert sync_calendar_by_id(calendar.pk).upserted == 0  # and stays unchanged
+
+
 def test_incremental_sync_sql_statements_do_not_grow(
     store, calendar, django_assert_max_num_queries
 ):
