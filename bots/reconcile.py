@@ -28,10 +28,10 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
+from functools import cache, partial
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from calendars.models import Calendar
@@ -367,7 +367,6 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
     return worker.result
 
 
-PAYLOAD_MEETINGS = Meeting.objects.select_related("calendar__calendar_user").order_by("start_time")
 PAYLOADS = {
     events.BOT_SCHEDULED: events.bot_scheduled,
     events.BOT_RESCHEDULED: events.bot_rescheduled,
@@ -376,30 +375,27 @@ PAYLOADS = {
 
 
 def _emit(changes: list[tuple[Bot, str, dict]]) -> None:
-    """The bots' webhook events, per project in one batch. Payloads are built only when an
-    endpoint listens; the first one built loads the meetings of all the batch's bots at once."""
+    """The bots' webhook events, in one batch per project."""
     by_project = defaultdict(list)
     for change in changes:
         by_project[change[0].project_id].append(change)
     for batch in by_project.values():
-        bots = list({bot.pk: bot for bot, _, _ in batch}.values())
-        loaded = []
+        emit_events(project=batch[0][0].project, items=_payload_builders(batch))
 
-        def payload(bot, event_type, details, bots=bots, loaded=loaded):
-            if not loaded:
-                prefetch_related_objects(
-                    bots, Prefetch("meetings", PAYLOAD_MEETINGS, "payload_meetings")
-                )
-                loaded.append(True)
-            return PAYLOADS[event_type](bot, **details)
 
-        emit_events(
-            project=batch[0][0].project,
-            items=[
-                (event_type, partial(payload, bot, event_type, details))
-                for bot, event_type, details in batch
-            ],
-        )
+def _payload_builders(batch: list[tuple[Bot, str, dict]]) -> list:
+    """Payloads are built only when an endpoint listens; the first one built loads the meetings
+    of all the batch's bots at once."""
+    bots = list({bot.pk: bot for bot, _, _ in batch}.values())
+    prefetch = cache(lambda: events.prefetch_bot_meetings(bots))
+
+    def build(bot, event_type, details):
+        prefetch()
+        return PAYLOADS[event_type](bot, **details)
+
+    return [
+        (event_type, partial(build, bot, event_type, details)) for bot, event_type, details in batch
+    ]
 
 
 # Bots per push job: a first sync can schedule thousands of bots (every job is one queue

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 CALENDAR_UPDATE = "calendar.update"
@@ -123,11 +124,22 @@ def calendar_user_event(calendar_user) -> dict:
     }
 
 
+def _ordered_meetings(meetings):
+    return meetings.select_related("calendar__calendar_user").order_by("start_time")
+
+
+def prefetch_bot_meetings(bots: list) -> None:
+    """Load the meetings the bot payloads list for many bots in one query (`_bot` then reads
+    them from `payload_meetings` instead of querying per bot)."""
+    if bots:
+        queryset = _ordered_meetings(bots[0].meetings.model.objects)
+        prefetch_related_objects(bots, Prefetch("meetings", queryset, "payload_meetings"))
+
+
 def _bot(bot) -> dict:
-    # `payload_meetings`: the same meetings, prefetched for many bots at once (bots/reconcile.py).
     meetings = getattr(bot, "payload_meetings", None)
     if meetings is None:
-        meetings = bot.meetings.select_related("calendar__calendar_user").order_by("start_time")
+        meetings = _ordered_meetings(bot.meetings)
     return {
         "id": str(bot.id),
         "metadata": bot.metadata,

@@ -349,7 +349,17 @@ def test_many_new_bots_cost_the_same_statements_as_a_few(
             first.pk,
             shared.pk,
         }
-        assert WebhookDelivery.objects.filter(event_type="bot.scheduled").count() == size
+        deliveries = WebhookDelivery.objects.filter(event_type="bot.scheduled")
+        assert deliveries.count() == size
+        listed = {
+            d.payload["data"]["bot"]["id"]: [
+                m["id"] for m in d.payload["data"]["bot"]["calendar_meetings"]
+            ]
+            for d in deliveries
+        }
+        shared_bot = Bot.objects.get(meetings=first)
+        assert sorted(listed[str(shared_bot.pk)]) == sorted([str(first.pk), str(shared.pk)])
+        assert all(len(ids) == 1 for bot_id, ids in listed.items() if bot_id != str(shared_bot.pk))
         # Pushed to the backend in jobs of PUSH_BATCH bots.
         pushed = [ids for job, *ids in enqueued if job == "bots.jobs.push_bot_to_backend"]
         assert sorted(i for ids in pushed for i in ids) == sorted(str(b.pk) for b in bots)
