@@ -310,8 +310,8 @@ class PageWriter:
         settled = self._decide(new, now)
         with transaction.atomic():
             _fence(self.calendar.pk, self.owner)
-            _insert(self.calendar, new, now)
-            _update(self.calendar, changed, now)
+            _write_rows(self.calendar, new, now, new=True)
+            _write_rows(self.calendar, changed, now, new=False)
             if deleted:
                 Meeting.objects.filter(pk__in=list(deleted.values())).update(
                     is_deleted=True, updated_at=now
@@ -438,46 +438,39 @@ def _columns(names) -> str:
     return ", ".join(f'"{Meeting._meta.get_field(name).column}"' for name in names)
 
 
-def _insert(calendar: Calendar, rows: list[Row], now: datetime) -> None:
-    """Meetings the calendar does not have yet. Under the sync lease nobody else writes this
-    calendar's meetings, so on PostgreSQL large pages are COPied straight into the table."""
+def _write_rows(calendar: Calendar, rows: list[Row], now: datetime, *, new: bool) -> None:
+    """`new`: meetings the calendar does not have yet - under the sync lease nobody else writes
+    this calendar's meetings, so on PostgreSQL large pages are COPied straight into the table.
+    Otherwise meetings whose event changed (or came back): COPY into a temporary table, then one
+    INSERT .. ON CONFLICT (building the rows as SQL parameters through the ORM costs several
+    times more per event). A decision already made stays; reconciliation recomputes it."""
     if not rows:
         return
     if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
         _upsert_by_orm(calendar, rows, now)
         return
-    table = Meeting._meta.db_table
-    statement = f"COPY {table} ({_columns(INSERTED)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(_copy_values(calendar, row, now))
-
-
-def _update(calendar: Calendar, rows: list[Row], now: datetime) -> None:
-    """Meetings whose event changed (or came back). A decision already made stays: the
-    reconciliation after the sync recomputes it."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
-        _upsert_by_orm(calendar, rows, now)
-        return
-    # COPY into a temporary table, then one INSERT .. ON CONFLICT: building the same rows as
-    # SQL parameters through the ORM costs several times more per event.
     table = Meeting._meta.db_table
     names = _columns(INSERTED)
-    updates = ", ".join(
-        f'"{Meeting._meta.get_field(name).column}" = EXCLUDED."{Meeting._meta.get_field(name).column}"'
-        for name in UPSERT_UPDATED
-    )
-    create = f"CREATE TEMP TABLE IF NOT EXISTS meeting_upsert ON COMMIT DELETE ROWS AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
-    merge = f"INSERT INTO {table} ({names}) SELECT {names} FROM meeting_upsert ON CONFLICT (calendar_id, platform_event_id) DO UPDATE SET {updates}"  # noqa: S608
     with connection.cursor() as cursor:
+        if new:
+            _copy(cursor, table, names, calendar, rows, now)
+            return
+        updates = ", ".join(
+            f'"{Meeting._meta.get_field(name).column}" = EXCLUDED."{Meeting._meta.get_field(name).column}"'
+            for name in UPSERT_UPDATED
+        )
+        create = f"CREATE TEMP TABLE IF NOT EXISTS meeting_upsert ON COMMIT DELETE ROWS AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
+        merge = f"INSERT INTO {table} ({names}) SELECT {names} FROM meeting_upsert ON CONFLICT (calendar_id, platform_event_id) DO UPDATE SET {updates}"  # noqa: S608
         cursor.execute(create)
-        with cursor.cursor.copy(f"COPY meeting_upsert ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(_copy_values(calendar, row, now))
+        _copy(cursor, "meeting_upsert", names, calendar, rows, now)
         cursor.execute(merge)
         cursor.execute("DELETE FROM meeting_upsert")
+
+
+def _copy(cursor, table: str, names: str, calendar: Calendar, rows: list[Row], now) -> None:
+    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(_copy_values(calendar, row, now))
 
 
 def _upsert_by_orm(calendar: Calendar, rows: list[Row], now: datetime) -> None:
