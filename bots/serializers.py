@@ -2,6 +2,7 @@ from datetime import datetime
 
 from rest_framework import serializers
 
+from config.api.serializers import StrictSerializer
 from webhooks.events import iso
 
 from .models import Bot
@@ -110,7 +111,7 @@ class BotFilterSerializer(serializers.Serializer):
         return statuses
 
 
-class BotStatusReportSerializer(serializers.Serializer):
+class BotStatusReportSerializer(StrictSerializer):
     code = serializers.CharField(
         max_length=64,
         help_text=f"The bot's new status, one of: {', '.join(Bot.REPORTABLE_STATUSES)}.",

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from bots.backends import BACKENDS
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
+from config.api.serializers import StrictModelSerializer, StrictSerializer
 
 from .models import ApiKey, Project
 from .validators import normalize_origins
@@ -20,7 +21,7 @@ class OriginListField(serializers.ListField):
             raise serializers.ValidationError(exc.messages) from None
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(StrictModelSerializer):
     allowed_redirect_origins = OriginListField(required=False, max_length=50)
     cors_allowed_origins = OriginListField(required=False, max_length=50)
     bot_dispatch_backend = serializers.ChoiceField(choices=sorted(BACKENDS), required=False)
@@ -57,7 +58,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
 
 
@@ -69,7 +70,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         read_only_fields = fields
 
 
-class OAuthAppSerializer(serializers.ModelSerializer):
+class OAuthAppSerializer(StrictModelSerializer):
     client_secret = serializers.CharField(
         write_only=True, required=False, max_length=2000, help_text="Write-only."
     )

@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.serializers import StrictSerializer
+
 from . import events
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -37,7 +39,10 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointInputSerializer(serializers.Serializer):
+class WebhookEndpointInputSerializer(StrictSerializer):
+    # The endpoint's read-only keys, so an endpoint read with GET can be sent back with PUT.
+    ignored_fields = tuple(WebhookEndpointSerializer.Meta.read_only_fields)
+
     url = serializers.URLField(max_length=2000)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     event_types = serializers.ListField(
@@ -52,7 +57,7 @@ class WebhookEndpointInputSerializer(serializers.Serializer):
         return sorted(set(value))
 
 
-class RotateSecretInputSerializer(serializers.Serializer):
+class RotateSecretInputSerializer(StrictSerializer):
     overlap_seconds = serializers.IntegerField(
         min_value=0,
         max_value=MAX_ROTATION_OVERLAP_SECONDS,

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from calendars.models import Calendar, CalendarUser
 from calendars.platforms import Platform
+from config.api.serializers import StrictModelSerializer, StrictSerializer
 from meetings.models import Meeting
 
 INVITE_KEYS = {
@@ -16,7 +17,7 @@ INVITE_KEYS = {
 }
 
 
-class AuthenticateSerializer(serializers.Serializer):
+class AuthenticateSerializer(StrictSerializer):
     user_id = serializers.CharField(
         min_length=1, max_length=255, help_text="The unique id of the user in your system."
     )
@@ -38,7 +39,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
         return calendar.state != Calendar.State.DISCONNECTED
 
 
-class PreferencesSerializer(serializers.ModelSerializer):
+class PreferencesSerializer(StrictModelSerializer):
     id = serializers.UUIDField(source="preferences_id", read_only=True)
     bot_name = serializers.CharField(max_length=100, allow_blank=True, required=False)
 
@@ -75,14 +76,17 @@ class CalendarUserSerializer(serializers.ModelSerializer):
         return PreferencesSerializer(calendar_user).data
 
 
-class CalendarUserUpdateSerializer(serializers.Serializer):
-    """Read-only keys in the body (`id`, `connections`, `preferences.id`) are ignored."""
+class CalendarUserUpdateSerializer(StrictSerializer):
+    """Read-only keys in the body (`id`, `connections`, `preferences.id`) are ignored; keys a
+    calendar user does not have are refused."""
+
+    ignored_fields = ("id", "connections")
 
     preferences = PreferencesSerializer(required=False)
     external_id = serializers.CharField(min_length=1, max_length=255, required=False)
 
 
-class DisconnectSerializer(serializers.Serializer):
+class DisconnectSerializer(StrictSerializer):
     platform = serializers.ChoiceField(choices=Platform.choices)
 
 
@@ -184,5 +188,8 @@ class MeetingSerializer(serializers.ModelSerializer):
         return [a["email"] for a in meeting.attendees if a.get("email")]
 
 
-class MeetingUpdateSerializer(serializers.Serializer):
+class MeetingUpdateSerializer(StrictSerializer):
+    # A meeting read with GET can be sent back: its read-only keys are ignored.
+    ignored_fields = tuple(MeetingSerializer.Meta.read_only_fields)
+
     override_should_record = serializers.BooleanField(allow_null=True)

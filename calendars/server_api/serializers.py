@@ -9,23 +9,11 @@ from bots.serializers import BotSerializer, CalendarUserRefSerializer
 from calendars.models import Calendar, CalendarUser
 from calendars.platforms import Platform
 from calendars.recall_v1.serializers import AttendeeSerializer
+from config.api.serializers import StrictSerializer
 from meetings.models import BotSchedule, Meeting
 
 METADATA_MAX_BYTES = 8192
 BOT_CONFIG_MAX_BYTES = 32768
-
-
-class StrictSerializer(serializers.Serializer):
-    """Rejects keys it does not know, so a misspelt field is an error, not silently ignored."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: ["Unknown field."] for name in unknown}, code="unknown_field"
-                )
-        return super().to_internal_value(data)
 
 
 def _json_object(max_bytes: int, help_text: str):
