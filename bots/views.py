@@ -5,6 +5,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.api.exceptions import ApiError
+from config.api.schema import error_response
 from projects.scoping import ProjectScopedMixin
 
 from . import selectors, services
@@ -40,7 +41,13 @@ class BotViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(request=BotStatusReportSerializer, responses=BotSerializer)
+    @extend_schema(
+        request=BotStatusReportSerializer,
+        responses={
+            200: BotSerializer,
+            409: error_response("`bot_terminal`, `invalid_transition` or `bot_not_dispatched`."),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="status", url_name="status")
     def report_status(self, request, pk=None):
         """A bot runner reports the bot's status (Recall's codes). Each accepted report is

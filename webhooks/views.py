@@ -10,6 +10,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.api.exceptions import ApiError
+from config.api.schema import error_response
 from projects.authentication import request_project
 from projects.scoping import ProjectScopedMixin
 
@@ -25,6 +26,9 @@ from .serializers import (
 )
 
 UUID_PATTERN = "[0-9a-fA-F-]{36}"
+
+
+ENDPOINT_DISABLED = error_response("The endpoint is disabled (`endpoint_disabled`).")
 
 
 class DeliveryPagination(CursorPagination):
@@ -95,7 +99,10 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         self.get_object().delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: WebhookDeliverySerializer})
+    @extend_schema(
+        request=None,
+        responses={200: WebhookDeliverySerializer, 409: ENDPOINT_DISABLED},
+    )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Send a `webhook.test` event now and answer with the first attempt's outcome."""
@@ -128,7 +135,7 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=None,
-        responses={202: WebhookDeliverySerializer},
+        responses={202: WebhookDeliverySerializer, 409: ENDPOINT_DISABLED},
         parameters=[OpenApiParameter("delivery_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
     )
     @action(

@@ -30,6 +30,8 @@ class TokenSerializer(serializers.Serializer):
 class ConnectionSerializer(serializers.ModelSerializer):
     connected = serializers.SerializerMethodField()
     id = serializers.CharField(source="pk")
+    # Not `format: email`: "" until the provider has told us the account's address.
+    email = serializers.CharField(help_text="The account's email; empty until it is known.")
 
     class Meta:
         model = Calendar

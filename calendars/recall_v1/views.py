@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import pagination, status, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from calendars.authentication import (
 from calendars.models import Calendar, CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.exceptions import ApiError
+from config.api.schema import error_response
 from meetings.models import Meeting
 from meetings.services import meeting_set_override
 from projects.authentication import request_project
@@ -36,6 +37,7 @@ from .serializers import (
 )
 
 TAGS = ["Calendar V1 (Recall compatible)"]
+CALENDAR_USER = {"$ref": "#/components/schemas/CalendarUser"}
 
 
 class CalendarTokenView(APIView):
@@ -96,7 +98,26 @@ class CalendarUsersView(APIView):
                 description="true: a page `{next, previous, results}` instead of the whole array.",
             ),
         ],
-        responses=CalendarUserSerializer(many=True),
+        responses={
+            200: OpenApiResponse(
+                {
+                    "oneOf": [
+                        {"type": "array", "items": CALENDAR_USER},
+                        {
+                            "type": "object",
+                            "required": ["results"],
+                            "properties": {
+                                "next": {"type": "string", "format": "uri", "nullable": True},
+                                "previous": {"type": "string", "format": "uri", "nullable": True},
+                                "results": {"type": "array", "items": CALENDAR_USER},
+                            },
+                        },
+                    ]
+                },
+                description="An array of calendar users; with `paginate=true` a cursor page.",
+            )
+        },
+        operation_id="v1_calendar_users_list",
     )
     def get(self, request):
         users = calendar_user_queryset().filter(project=request_project(request))
@@ -122,7 +143,13 @@ class CalendarUserView(CalendarTokenView):
     def get(self, request):
         return user_response(request_calendar_user(request))
 
-    @extend_schema(request=CalendarUserUpdateSerializer, responses=CalendarUserSerializer)
+    @extend_schema(
+        request=CalendarUserUpdateSerializer,
+        responses={
+            200: CalendarUserSerializer,
+            409: error_response("Another calendar user has that `external_id` (`conflict`)."),
+        },
+    )
     def put(self, request):
         calendar_user = request_calendar_user(request)
         data = CalendarUserUpdateSerializer(data=request.data, partial=True)

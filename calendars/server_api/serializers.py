@@ -70,6 +70,10 @@ class CalendarSerializer(serializers.ModelSerializer):
     client_id = serializers.CharField(source="oauth_client_id")
     platform_uuid = serializers.SerializerMethodField()
     calendar_user = CalendarUserRefSerializer(allow_null=True)
+    # Not `format: email`: "" until the provider has told us the account's address.
+    email = serializers.CharField(
+        help_text="The connected account's email; empty until the first sync learns it."
+    )
 
     class Meta:
         model = Calendar

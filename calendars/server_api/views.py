@@ -18,6 +18,7 @@ from calendars.providers.base import (
     ProviderError,
 )
 from config.api.exceptions import ApiError
+from config.api.schema import error_response
 from meetings import selectors
 from meetings import services as meeting_services
 from meetings.schedules import attach_schedules
@@ -106,7 +107,16 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         page = self.paginate_queryset(calendars)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=CalendarCreateSerializer, responses={201: CalendarSerializer})
+    @extend_schema(
+        request=CalendarCreateSerializer,
+        responses={
+            201: CalendarSerializer,
+            409: error_response(
+                "`deduplication_key_conflict` (the other calendar's id in "
+                "`errors.existing_id`) or `calendar_user_platform_taken`."
+            ),
+        },
+    )
     def create(self, request):
         """Returns at once in state `connecting`; the first sync runs in the background and
         makes it `connected` or `disconnected` (with `connection_failure_data`). Errors:
@@ -143,7 +153,20 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         services.calendar_delete(calendar=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=RawCalendarsRequestSerializer, responses=RawCalendarsSerializer)
+    @extend_schema(
+        request=RawCalendarsRequestSerializer,
+        responses={
+            200: RawCalendarsSerializer,
+            400: error_response(
+                "Invalid fields (`invalid_request_data`), or credentials the provider refused "
+                "(`auth_revoked`, `invalid_client`)."
+            ),
+            502: error_response(
+                "The provider could not be reached or failed (`provider_unavailable`, "
+                "`rate_limited`)."
+            ),
+        },
+    )
     @action(detail=False, methods=["post"], url_path="raw", url_name="raw")
     def raw(self, request):
         """The account's calendars at the provider, to pick a `platform_uuid`. Nothing is
@@ -202,7 +225,13 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     pagination_class = EventPagination
     lookup_value_regex = UUID_PATTERN
 
-    @extend_schema(parameters=[EventFilterSerializer])
+    @extend_schema(
+        parameters=[EventFilterSerializer],
+        responses={
+            200: EventSerializer(many=True),
+            404: error_response("`calendar_id` names no calendar of this project (`not_found`)."),
+        },
+    )
     def list(self, request):
         """Cursor pagination, at most 100 per page. `updated_at_gte` is a change feed: poll
         with the newest `updated_at` you received and no change is ever skipped."""
@@ -244,7 +273,10 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         methods=["post"],
         parameters=[BotQuerySerializer],
         request=BotCreateSerializer,
-        responses=EventSerializer(many=True),
+        responses={
+            200: EventSerializer(many=True),
+            409: error_response("`deduplication_key_conflict`."),
+        },
         description="Schedule a bot for this event (all_occurrences=true: every current and "
         "future instance of its series, including instances synced later). Scheduling again "
         "replaces the settings. The bot follows moves and cancellations. Errors: "
@@ -255,17 +287,27 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         methods=["patch"],
         parameters=[BotQuerySerializer],
         request=BotUpdateSerializer,
-        responses=EventSerializer(many=True),
+        responses={
+            200: EventSerializer(many=True),
+            409: error_response("`deduplication_key_conflict`."),
+        },
         description="Change the scheduled bot's settings. Error: `bot_not_scheduled` (400).",
     )
     @extend_schema(
         methods=["delete"],
         parameters=[BotQuerySerializer],
         request=None,
-        responses=EventSerializer(many=True),
+        responses={200: EventSerializer(many=True)},
         description="Remove the scheduled bot (idempotent). Returns the updated events.",
     )
-    @action(detail=True, methods=["post", "patch", "delete"], url_path="bot", url_name="bot")
+    # Not paginated: the answer is every event the request changed.
+    @action(
+        detail=True,
+        methods=["post", "patch", "delete"],
+        url_path="bot",
+        url_name="bot",
+        pagination_class=None,
+    )
     def bot(self, request, pk=None):
         if request.method == "POST":
             return self._bot_call(
