@@ -12,13 +12,16 @@ Which link wins when several appear (first match wins, in this order):
 3. The first join link in the text, by position: Google `description`, Graph `body.content`
    (or `bodyPreview` when the body is missing); then the title (`summary`/`subject`).
 
-Within a text every URL is considered in order of appearance. A candidate is first unwrapped
-(Outlook Safe Links, Teams' own Safe Links page, OWA redirects, Google redirects, Proofpoint
-v1/v2/v3, Barracuda, Cisco, Trend Micro, Sophos, FireEye, Symantec, social redirects; nested up
-to six deep; Mimecast keeps the target server-side, so its links cannot be undone) and then
-handed to the handler of its domain, which either accepts it as a join link (normalised URL,
-meeting id, passcode, invite) or rejects it with a reason (home, download, support, dial-in,
-recording, registration pages; Teams channel/chat links; Meet pages without a code...).
+Within a text every URL is considered in order of appearance. A URL may be written with HTML
+numeric character references (`&#x68;&#x74;...`, `&#104;...`) and ends before a percent-encoded
+`>` (`%3E`, the closing bracket of `<https://...>`). A candidate is first unwrapped (Outlook
+Safe Links, Teams' own Safe Links page, OWA redirects, Google redirects, Proofpoint v1/v2/v3,
+Check Point Harmony Email/Avanan v1/v2, Barracuda, Cisco, Trend Micro, Sophos, FireEye,
+Symantec, social redirects; nested up to six deep; Mimecast keeps the target server-side, so its
+links cannot be undone) and then handed to the handler of its domain, which either accepts it as
+a join link (normalised URL, meeting id, passcode, invite) or rejects it with a reason (home,
+download, support, dial-in, recording, registration pages; Teams channel/chat links; Meet pages
+without a code...).
 Rejected links never stop the search.
 
 Passcodes come from the URL only (Zoom `pwd`, Teams `p`, RingCentral `pw`, BlueJeans path), never
@@ -29,7 +32,8 @@ hosts, and path shape) with https, a lower-cased host, and only the parameters t
 meeting (Zoom `pwd`, webinar `tk`; Teams `context` reduced to Tid/Oid; Teams short links `p`;
 Webex `MTID`); tracking parameters and fragments go. Wrappers and launchers are removed, Zoom
 start (/s/), web-client (/wc/) and zoommtg:// links become the /j/ link, Webex join-service pages
-become j.php. `normalize_meeting_url` is idempotent.
+become j.php, Chime web-app links (`app.chime.aws/meetings/<id>`) become `chime.aws/<id>`.
+`normalize_meeting_url` is idempotent.
 
 `meeting_id` is the id a person would type or the platform's own key: Zoom's number (None for
 /my/ personal links), the Meet code (None for lookup/nickname links), the Teams thread id for

@@ -505,14 +505,19 @@ def gotowebinar(u: Url) -> Verdict:
 
 _CHIME_RESERVED = {
     "download", "downloads", "dialinnumbers", "meetings", "about", "pricing", "features",
-    "support", "signin", "login", "home", "privacy", "terms", "help", "faq", "static", "assets",
+    "support", "signin", "login", "logout", "home", "privacy", "terms", "help", "faq", "static",
+    "assets", "join", "new", "schedule", "settings", "profile", "contacts", "calendar", "chat",
+    "rooms", "account", "admin", "recordings",
 }  # fmt: skip
 
 
 def chime(u: Url) -> Verdict:
     segs = u.segments
     if u.host == "app.chime.aws":
+        # app.chime.aws/meetings/?meetingId=<id> and the web app's app.chime.aws/meetings/<id>
         meeting_id = _chime_id(u.params.get("meetingid", ""))
+        if meeting_id is None and len(segs) == 2 and segs[0].lower() == "meetings":
+            meeting_id = _chime_id(segs[1])
         if meeting_id:
             return _chime_link(meeting_id)
     elif u.host == "chime.aws" and len(segs) == 1:

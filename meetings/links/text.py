@@ -5,7 +5,9 @@ bare meeting hosts) are searched in a lower-cased copy, each kind resuming where
 so each walks the text once. Tokens are read with possessive character-class regexes that cannot
 backtrack, the look-behind for a scheme or host is bounded, and the number of anchors examined is
 capped. HTML entities are decoded per candidate rather than over the whole text, so a megabyte of
-"&amp;" costs nothing until it sits inside a link.
+"&amp;" costs nothing until it sits inside a link. The exception are numeric character references
+of URL characters ("&#x68;&#x74;&#x74;&#x70;&#x73;://..."), which some senders use to hide links
+from filters: they are decoded up front, since the scheme anchor itself may be written that way.
 """
 
 import html
@@ -61,10 +63,20 @@ _TRAILING = ".,;:!?*'&"
 
 _WBR = re.compile(r"<wbr\s*/?>", re.IGNORECASE)
 _INVISIBLE = ("\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
+# "&#104;" and "&#x68;" (the semicolon is optional in HTML). Only URL characters other than "&" are
+# decoded up front; quotes, angle brackets and "&" stay references, so they still end a link and
+# "&#38;amp;" is not decoded twice.
+_NUMERIC_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]{1,6})|([0-9]{1,7}));?")
+_DECODED_REF_CHARS = frozenset(
+    "!#$%*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"
+)
+# The ">" of "<https://...>" percent-encoded by a mail client or redirector ends the link.
+_ENCODED_OPEN, _ENCODED_CLOSE = "%3c", "%3e"
 
 
 def clean_text(text: str) -> str:
-    """Undo what renderers do inside links: <wbr> break hints and invisible characters."""
+    """Undo what renderers do inside links: <wbr> break hints, invisible characters, and
+    numeric character references of URL characters."""
     if len(text) > MAX_TEXT_CHARS:
         text = text[:MAX_TEXT_CHARS]
     if "<wbr" in text or "<WBR" in text:
@@ -72,17 +84,42 @@ def clean_text(text: str) -> str:
     for char in _INVISIBLE:
         if char in text:
             text = text.replace(char, "")
+    if "&#" in text:
+        text = _decode_numeric_refs(text)
     return text
 
 
+def _decode_numeric_refs(text: str) -> str:
+    decoded: dict[str, str] = {}  # a hidden link repeats the same few references
+
+    def replace(m: re.Match) -> str:
+        ref = m.group()
+        out = decoded.get(ref)
+        if out is None:
+            hex_digits, digits = m.groups()
+            code = int(hex_digits, 16) if hex_digits else int(digits)
+            char = chr(code) if code < 0x110000 else ""
+            out = decoded[ref] = char if char in _DECODED_REF_CHARS else ref
+        return out
+
+    return _NUMERIC_REF.sub(replace, text)
+
+
 def trim_candidate(url: str) -> str:
-    """A lone URL as pasted: strip whitespace, angle wrappers, entities, closing punctuation."""
+    """A lone URL as pasted: strip whitespace, angle wrappers (also percent-encoded), entities,
+    closing punctuation."""
     url = url.strip()
     if "&" in url:
         url = html.unescape(url)
     if url.startswith("<") and url.endswith(">"):
         url = url[1:-1].strip()
     url = url.lstrip("(<[{\"'")
+    if "%" in url:
+        if url[:3].lower() == _ENCODED_OPEN:
+            url = url[3:]
+        close = url.lower().find(_ENCODED_CLOSE)
+        if close != -1:
+            url = url[:close]
     return url.rstrip(_TRAILING + ')]}>"')
 
 
@@ -93,6 +130,7 @@ def iter_candidates(text: str) -> Iterator[str]:
     for kind in (*_SCHEME_ANCHORS, _HOST):
         _refresh(upcoming, lowered, kind, 0)
     pos = found = 0
+    run_end = -1  # end of the last token read; a link cut at "%3E" resumes inside it
     for _ in range(MAX_ANCHORS):
         if not upcoming or found >= MAX_CANDIDATES:
             return
@@ -104,7 +142,14 @@ def iter_candidates(text: str) -> Iterator[str]:
         if start is None:
             pos = after
             continue
-        end = _token_end(text, after, _RAW_TOKEN, start)
+        if after >= run_end:
+            run_end = _token_end(text, after, _RAW_TOKEN, start)
+        # Inside the same run of URL characters the token ends at the same place: reading it
+        # again for every link of "%3Chttps://...%3E%3Chttps://..." would be quadratic.
+        end = run_end
+        close = lowered.find(_ENCODED_CLOSE, after, end)
+        if close != -1:
+            end = close  # scanning resumes there: "%3E%3Chttps://..." may start another link
         pos = max(end, after)
         if end - start > MAX_CANDIDATE_CHARS:
             continue
@@ -170,6 +215,12 @@ def _candidate_start(text: str, lowered: str, at: int, anchor: str, floor: int) 
         return None  # part of an e-mail address or of another URL's path
     if start > 0 and text[start - 1] == "\\" and text[start] in "nN":
         start += 1  # an ICS line break "\n" glued to the host
+    elif start > 0 and text[start - 1] == "%":
+        escaped = lowered[start : start + 2]
+        if escaped in ("40", "2f"):
+            return None  # a percent-encoded "@" or "/": an e-mail address or a path, as above
+        if escaped in ("3c", "20"):
+            start += 2  # a percent-encoded "<" or space glued to the host
     host = lowered[start:host_end]
     if host == "g.co":
         return start if lowered.startswith("meet/", host_end + 1) else None

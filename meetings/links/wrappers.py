@@ -6,6 +6,7 @@ Each unwrapper returns Wrapped(inner URL) or Rejected when the target cannot be 
 
 import base64
 import binascii
+import re
 from urllib.parse import unquote
 
 from .url import Rejected, Url, Verdict, Wrapped
@@ -142,6 +143,38 @@ def sophos(u: Url) -> Verdict:
         except (ValueError, binascii.Error):
             return Rejected("Sophos Email link without a readable target")
     return _checked(value, "Sophos Email")
+
+
+_CHECKPOINT_V1 = re.compile(r"/v1/(?:r\d{1,3}/)?url/?", re.IGNORECASE)
+_CHECKPOINT_V2 = re.compile(r"/v2/(?:r\d{1,3}/)?___", re.IGNORECASE)
+_STAR_ESCAPE = re.compile(r"\*([0-9A-Fa-f]{2})")
+_LOOSE_SCHEME = re.compile(r"(https?)(?::|%3a)/+", re.IGNORECASE)
+
+
+def checkpoint(u: Url) -> Verdict:
+    """Check Point Harmony Email & Collaboration (formerly Avanan) click-time protection.
+
+    v2 (protect.checkpoint.com, url.avanan.click): /v2/[r01/]___<original URL>___<signature>.
+    The original is written out, with "%" as "*" ("*2F") and the scheme's "//" sometimes
+    collapsed ("https:/host") or encoded ("https%3A//host").
+    v1 (<tenant>.url-protection.com): /v1/[r01/]url?o=<percent-encoded original>&g=...&h=...
+    """
+    label = "Check Point Harmony Email"
+    if _CHECKPOINT_V1.fullmatch(u.path):
+        return _param_target(u, ("o",), label)
+    prefix = _CHECKPOINT_V2.match(u.path)
+    if prefix is None or u.host not in ("protect.checkpoint.com", "url.avanan.click"):
+        return Rejected("Check Point page, not a meeting link")
+    raw = u.raw
+    start = raw.find(prefix.group()) + len(prefix.group())
+    end = raw.rfind("___")
+    if end < start:
+        return Rejected(f"{label} link without a readable target")
+    target = _STAR_ESCAPE.sub(r"%\1", raw[start:end])
+    m = _LOOSE_SCHEME.match(target)
+    if m is None:
+        return Rejected(f"{label} link without a readable target")
+    return _checked(f"{m.group(1)}://{target[m.end() :]}", label)
 
 
 def fireeye(u: Url) -> Verdict:

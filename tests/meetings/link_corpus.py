@@ -1496,4 +1496,338 @@ MISC_NEGATIVE = [
     negative("teams-word", "Microsoft Teams Meeting"),
 ]
 
-CASES = ZOOM + MEET + TEAMS + WEBEX + GOTO + OTHERS + WRAPPERS + MULTI + MORE + MISC_NEGATIVE
+# --- Formats users still paste (issue 13) ------------------------------------------------------
+
+WEBEX_TRAINING_MTID = "t4c2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a"
+WEBEX_EVENT_MTID = "e5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a"
+# A Webex invitation as the Outlook add-in writes it (2024 layout): j.php link first, then the
+# app download, help and call-in pages on webex.com.
+WEBEX_INVITE_HTML_2024 = f"""<div style="font-family:Arial">
+<p><b>Product roadmap sync</b><br>Hosted by Priya Natarajan</p>
+<p><a href="https://www.webex.com/downloads.html">Download the Webex app</a></p>
+<p><a href="https://acme.webex.com/acme/j.php?MTID={WEBEX_MTID}&amp;from=addin">Join meeting</a></p>
+<p>Meeting number: 2634 123 4567<br>Password: Xy7mQ2Pd3</p>
+<p><a href="https://acme.webex.com/acme/globalcallin.php?MTID=m3f1a2b3c4d5e6f708192a3b4c5d6e7f8">Global call-in numbers</a>
+| <a href="https://help.webex.com/en-us/article/nzvb0yh/Join-a-Webex-meeting">Need help?</a></p>
+</div>"""
+
+CHIME_APP_INVITE_TEXT = """Amazon Chime Meeting Invitation
+
+Click to join the meeting: https://app.chime.aws/meetings/2842567391
+Meeting ID: 2842 56 7391
+Download Amazon Chime: https://aws.amazon.com/chime/download-chime/
+
+Call in using your phone:
+United States Toll (1): +1 206-462-5569
+Meeting ID: 2842 56 7391
+
+International: https://chime.aws/dialinnumbers/
+"""
+
+CHECKPOINT_SIG = (
+    ".YzJ1OmFjbWVjb3JwOmM6bzo0ZjFhMmIzYzRkNWU2ZjcwODE5MmEzYjRjNWQ2ZTdmODo2OmE5Mjg6cDpUOkY"
+)
+CHECKPOINT_ZOOM = (
+    f"https://protect.checkpoint.com/v2/r01/___https://us02web.zoom.us/j/81234567890?pwd={ZOOM_PWD}___"
+    + CHECKPOINT_SIG
+)
+# Check Point writes "%" in the original URL as "*".
+CHECKPOINT_TEAMS = (
+    "https://protect.checkpoint.com/v2/r02/___"
+    + TEAMS_URL.replace("%", "*")
+    + "___"
+    + CHECKPOINT_SIG
+)
+CHECKPOINT_OUTLOOK_HTML = (
+    '<p class="MsoNormal">Join Zoom Meeting<br><a href="'
+    + CHECKPOINT_ZOOM.replace(".1___", ".1&amp;uname=Dana___")
+    + '">Click here to join</a></p><p>Meeting ID: 812 3456 7890<br>Passcode: 482913</p>'
+)
+
+
+def references(text: str, hexadecimal: bool = False) -> str:
+    """Every character as an HTML numeric character reference, as link-hiding senders write."""
+    return "".join(f"&#x{ord(c):x};" if hexadecimal else f"&#{ord(c)};" for c in text)
+
+
+PASTED = [
+    # Webex j.php links, on site subdomains, including /e/j.php and training-centre paths.
+    webex_case(
+        "webex-e-j-php",
+        f"Join the event: https://acme.webex.com/acme/e/j.php?MTID={WEBEX_EVENT_MTID}",
+        f"https://acme.webex.com/acme/e/j.php?MTID={WEBEX_EVENT_MTID}",
+        WEBEX_EVENT_MTID,
+    ),
+    webex_case(
+        "webex-e-j-php-site-root",
+        f"https://globex.webex.com/e/j.php?MTID={WEBEX_MTID}&amp;from=calendar",
+        f"https://globex.webex.com/e/j.php?MTID={WEBEX_MTID}",
+        WEBEX_MTID,
+    ),
+    webex_case(
+        "webex-j-php-site-root",
+        f"Webex: https://acme.webex.com/j.php?MTID={WEBEX_MTID}",
+        f"https://acme.webex.com/j.php?MTID={WEBEX_MTID}",
+        WEBEX_MTID,
+    ),
+    webex_case(
+        "webex-training-k2-j-php",
+        f"https://acme.webex.com/acme/k2/j.php?MTID={WEBEX_TRAINING_MTID}",
+        f"https://acme.webex.com/acme/k2/j.php?MTID={WEBEX_TRAINING_MTID}",
+        WEBEX_TRAINING_MTID,
+    ),
+    webex_case(
+        "webex-j-php-my-subdomain",
+        f"https://acme-sales.my.webex.com/acme-sales.my/j.php?MTID={WEBEX_MTID}",
+        f"https://acme-sales.my.webex.com/acme-sales.my/j.php?MTID={WEBEX_MTID}",
+        WEBEX_MTID,
+    ),
+    webex_case(
+        "webex-j-php-without-scheme",
+        f"Location: acme.webex.com/acme/j.php?MTID={WEBEX_MTID}",
+        WEBEX_J,
+        WEBEX_MTID,
+    ),
+    webex_case("webex-invite-html-2024", WEBEX_INVITE_HTML_2024, WEBEX_J, WEBEX_MTID),
+    negative(
+        "webex-help-article", "https://help.webex.com/en-us/article/nzvb0yh/Join-a-Webex-meeting"
+    ),
+    negative("webex-help-j-php", f"https://help.webex.com/j.php?MTID={WEBEX_MTID}"),
+    negative("webex-support-site", "https://support.webex.com/en-us/knowledge-base"),
+    negative("webex-status-page", "https://status.webex.com/"),
+    negative("webex-e-j-php-without-mtid", "https://acme.webex.com/acme/e/j.php?from=calendar"),
+    negative("webex-j-php-short-mtid", "https://acme.webex.com/acme/j.php?MTID=m1"),
+    # Amazon Chime web-app links.
+    case(
+        "chime-app-meetings-path",
+        "https://app.chime.aws/meetings/1234567890",
+        "chime",
+        "https://chime.aws/1234567890",
+        "1234567890",
+    ),
+    case(
+        "chime-app-meetings-path-trailing-slash",
+        "Join: https://app.chime.aws/meetings/1234567890/",
+        "chime",
+        "https://chime.aws/1234567890",
+        "1234567890",
+    ),
+    case(
+        "chime-app-invite",
+        CHIME_APP_INVITE_TEXT,
+        "chime",
+        "https://chime.aws/2842567391",
+        "2842567391",
+    ),
+    case(
+        "chime-app-personalized",
+        "https://app.chime.aws/meetings/acmesupport",
+        "chime",
+        "https://chime.aws/acmesupport",
+        "acmesupport",
+    ),
+    case(
+        "chime-app-without-scheme",
+        "Chime: app.chime.aws/meetings/1234567890",
+        "chime",
+        "https://chime.aws/1234567890",
+        "1234567890",
+    ),
+    negative("chime-app-meetings-list", "https://app.chime.aws/meetings/"),
+    negative("chime-app-home", "https://app.chime.aws/"),
+    negative("chime-app-download", "https://app.chime.aws/meetings/download"),
+    negative("chime-app-join-page", "https://app.chime.aws/meetings/join"),
+    negative("chime-app-extra-segment", "https://app.chime.aws/meetings/1234567890/recordings"),
+    negative("chime-aws-download", "https://aws.amazon.com/chime/download-chime/"),
+    negative("chime-answers", "https://answers.chime.aws/articles/1234/joining-a-meeting.html"),
+    # Check Point Harmony Email (and Avanan) click-time protection.
+    case("checkpoint-v2-zoom", CHECKPOINT_ZOOM, "zoom", ZOOM_URL, "81234567890", ZOOM_PWD),
+    case(
+        "checkpoint-v2-teams-star-escapes", CHECKPOINT_TEAMS, "microsoft_teams", TEAMS_URL, THREAD
+    ),
+    case(
+        "checkpoint-v2-collapsed-slash",
+        "https://protect.checkpoint.com/v2/___https:/meet.google.com/abc-defg-hij___"
+        + CHECKPOINT_SIG,
+        "google_meet",
+        "https://meet.google.com/abc-defg-hij",
+        "abc-defg-hij",
+    ),
+    webex_case(
+        "checkpoint-v2-encoded-scheme",
+        f"https://protect.checkpoint.com/v2/r05/___https%3A//acme.webex.com/acme/j.php?MTID={WEBEX_MTID}___"
+        + CHECKPOINT_SIG,
+        WEBEX_J,
+        WEBEX_MTID,
+    ),
+    case(
+        "checkpoint-v2-outlook-html",
+        CHECKPOINT_OUTLOOK_HTML,
+        "zoom",
+        ZOOM_URL,
+        "81234567890",
+        ZOOM_PWD,
+    ),
+    case(
+        "checkpoint-v1-url-protection",
+        "https://checkpoint.url-protection.com/v1/url?o=https%3A//zoom.us/j/91234567890%3Fpwd%3DZm9v.1"
+        "&g=NWQ3N2JlOTQwYmM3NDU0YQ==&h=MTMxNmM2YWRl&p=YzJlOmFjbWU",
+        "zoom",
+        "https://zoom.us/j/91234567890?pwd=Zm9v.1",
+        "91234567890",
+        "Zm9v.1",
+    ),
+    case(
+        "checkpoint-v1-regional",
+        "https://avanan.url-protection.com/v1/r01/url?o=https%3A//meet.google.com/abc-defg-hij&g=YWQ2ODVk",
+        "google_meet",
+        "https://meet.google.com/abc-defg-hij",
+        "abc-defg-hij",
+    ),
+    case(
+        "avanan-v2",
+        "https://url.avanan.click/v2/___https://chime.aws/1234567890___.YXAzOmFjbWU6YTpvOjEyMzQ",
+        "chime",
+        "https://chime.aws/1234567890",
+        "1234567890",
+    ),
+    case(
+        "safelinks-wrapping-checkpoint",
+        "https://nam12.safelinks.protection.outlook.com/?url=https%3A%2F%2Fprotect.checkpoint.com%2Fv2%2F"
+        "___https%3A%2F%2Fzoom.us%2Fj%2F91234567890___.YzJ1OmFj&data=05%7C02&reserved=0",
+        "zoom",
+        "https://zoom.us/j/91234567890",
+        "91234567890",
+    ),
+    negative(
+        "checkpoint-v2-zoom-download",
+        "https://protect.checkpoint.com/v2/___https://zoom.us/download___" + CHECKPOINT_SIG,
+    ),
+    negative(
+        "checkpoint-v2-webex-help",
+        "https://protect.checkpoint.com/v2/r01/___https://help.webex.com/en-us/article/nzvb0yh___"
+        + CHECKPOINT_SIG,
+    ),
+    negative(
+        "checkpoint-v2-non-meeting",
+        "https://protect.checkpoint.com/v2/___https://www.acme.example/agenda___" + CHECKPOINT_SIG,
+    ),
+    negative(
+        "checkpoint-v2-unterminated", "https://protect.checkpoint.com/v2/___https://zoom.us/j/"
+    ),
+    negative("checkpoint-home", "https://www.checkpoint.com/harmony/email-security/"),
+    negative("checkpoint-support", "https://support.checkpoint.com/results/sk/sk172426"),
+    negative("checkpoint-v1-without-target", "https://checkpoint.url-protection.com/v1/url?g=NWQ3"),
+    # URLs written with HTML numeric character references.
+    case(
+        "html-hex-references-scheme",
+        # The references run into the host: read back from ".us/", it would be "02web.zoom.us".
+        '<a href="&#x68;&#x74;&#x74;&#x70;&#x73;&#x3a;&#x2f;&#x2f;&#x75;&#x73;02web.zoom.us/j/81234567890?pwd='
+        + ZOOM_PWD
+        + '">Join Zoom Meeting</a>',
+        "zoom",
+        ZOOM_URL,
+        "81234567890",
+        ZOOM_PWD,
+    ),
+    case(
+        "html-decimal-references-scheme",
+        "Join: &#104;&#116;&#116;&#112;&#115;://meet.google.com/abc-defg-hij",
+        "google_meet",
+        "https://meet.google.com/abc-defg-hij",
+        "abc-defg-hij",
+    ),
+    case(
+        "html-decimal-references-whole-url",
+        f'<a href="{references(TEAMS_URL)}">Join the meeting now</a>',
+        "microsoft_teams",
+        TEAMS_URL,
+        THREAD,
+    ),
+    webex_case(
+        "html-hex-references-whole-url",
+        "Join meeting: " + references(WEBEX_J, hexadecimal=True).upper().replace("&#X", "&#x"),
+        WEBEX_J,
+        WEBEX_MTID,
+    ),
+    case(
+        "html-references-without-semicolons",
+        "&#104&#116&#116&#112&#115&#58&#47&#47zoom.us/j/91234567890",
+        "zoom",
+        "https://zoom.us/j/91234567890",
+        "91234567890",
+    ),
+    negative(
+        "html-references-zoom-download",
+        "&#x68;&#x74;&#x74;&#x70;&#x73;&#x3a;&#x2f;&#x2f;zoom.us/download",
+    ),
+    negative("html-references-zoom-support", references("https://support.zoom.us/hc/en-us")),
+    # A URL followed by a percent-encoded ">" (and maybe preceded by "%3C").
+    case(
+        "encoded-angle-zoom",
+        "Join Zoom Meeting%3Chttps://us02web.zoom.us/j/81234567890%3E",
+        "zoom",
+        "https://us02web.zoom.us/j/81234567890",
+        "81234567890",
+    ),
+    case(
+        "encoded-angle-zoom-passcode",
+        f"Join Zoom Meeting%3C{ZOOM_URL}%3E",
+        "zoom",
+        ZOOM_URL,
+        "81234567890",
+        ZOOM_PWD,
+    ),
+    case(
+        "encoded-angle-meet",
+        "Google Meet: https://meet.google.com/abc-defg-hij%3E",
+        "google_meet",
+        "https://meet.google.com/abc-defg-hij",
+        "abc-defg-hij",
+    ),
+    case(
+        "encoded-angle-teams-short-link",
+        "Join the meeting now%3Chttps://teams.microsoft.com/meet/2169458392745?p=kC3hG7zGz5pBQx%3E",
+        "microsoft_teams",
+        "https://teams.microsoft.com/meet/2169458392745?p=kC3hG7zGz5pBQx",
+        "2169458392745",
+        "kC3hG7zGz5pBQx",
+    ),
+    case(
+        "encoded-angle-teams-meetup-join",
+        f"Microsoft Teams meeting: {TEAMS_URL}%3e",
+        "microsoft_teams",
+        TEAMS_URL,
+        THREAD,
+    ),
+    webex_case("encoded-angle-webex", f"Join: {WEBEX_J}%3E%20from%20Webex", WEBEX_J, WEBEX_MTID),
+    case(
+        "encoded-angle-inside-google-redirect",
+        "https://www.google.com/url?q=https://meet.google.com/abc-defg-hij%3E&sa=D&source=calendar",
+        "google_meet",
+        "https://meet.google.com/abc-defg-hij",
+        "abc-defg-hij",
+    ),
+    case(
+        "encoded-angle-without-scheme",
+        "Zoom: %3Czoom.us/j/91234567890%3E",
+        "zoom",
+        "https://zoom.us/j/91234567890",
+        "91234567890",
+    ),
+    case(
+        "encoded-angle-then-another-link",
+        "Agenda%3Chttps://acme.example/agenda%3E%3Chttps://zoom.us/j/91234567890%3E",
+        "zoom",
+        "https://zoom.us/j/91234567890",
+        "91234567890",
+    ),
+    negative("encoded-angle-zoom-download", "Get Zoom%3Chttps://zoom.us/download%3E"),
+    # Read back from ".us/", the host would be "40acme.zoom.us": "%40" is an encoded "@".
+    negative("zoom-in-encoded-email-address", "mailto:meetings%40acme.zoom.us/j/81234567890"),
+    negative("encoded-angle-meet-help", "%3Chttps://support.google.com/meet%3E"),
+]
+
+CASES = (
+    ZOOM + MEET + TEAMS + WEBEX + GOTO + OTHERS + WRAPPERS + MULTI + MORE + PASTED + MISC_NEGATIVE
+)

@@ -17,6 +17,8 @@ from meetings.links import (
 
 from .link_corpus import (
     CASES,
+    CHECKPOINT_SIG,
+    CHECKPOINT_ZOOM,
     OID,
     TEAMS_HTML_2024,
     TEAMS_RAW_JSON,
@@ -28,6 +30,8 @@ from .link_corpus import (
     ZOOM_PWD,
     ZOOM_URL,
 )
+
+MEET_URL = "https://meet.google.com/abc-defg-hij"
 
 
 def test_corpus_is_large_and_covers_every_platform():
@@ -80,6 +84,11 @@ def test_detection_keeps_the_raw_url_and_the_wrappers():
         (ZOOM_URL + "&amp;uname=x", ZOOM_URL),
         (TEAMS_RAW_JSON, TEAMS_URL),
         (f"<{TEAMS_RAW_JSON}>", TEAMS_URL),
+        (f"%3C{ZOOM_URL}%3E", ZOOM_URL),
+        ("https://zoom.us/j/91234567890%3e", "https://zoom.us/j/91234567890"),
+        ("&#x68;&#x74;&#x74;&#x70;&#x73;://meet.google.com/abc-defg-hij", MEET_URL),
+        (CHECKPOINT_ZOOM, ZOOM_URL),
+        ("app.chime.aws/meetings/1234567890", "https://chime.aws/1234567890"),
         ("tel:+1-555-010-0147", None),
         ("https://zoom.us/download", None),
         ("not a url", None),
@@ -88,6 +97,56 @@ def test_detection_keeps_the_raw_url_and_the_wrappers():
 )
 def test_normalize_meeting_url(url, expected):
     assert normalize_meeting_url(url) == expected
+
+
+def test_check_point_wrapper_is_named_and_its_non_meeting_targets_explained():
+    found = detect_meeting_link(f"Join: {CHECKPOINT_ZOOM}.")
+    assert found.raw_url == CHECKPOINT_ZOOM
+    assert found.wrappers == ("Check Point Harmony Email",)
+    [candidate] = explain_text(
+        f"https://protect.checkpoint.com/v2/___https://zoom.us/download___{CHECKPOINT_SIG}"
+    )
+    assert candidate.unwrapped_url == "https://zoom.us/download"
+    assert candidate.reason == "Zoom download page (unwrapped from Check Point Harmony Email)"
+
+
+def test_check_point_wrapper_cannot_smuggle_other_schemes():
+    for target in ("javascript:alert(1)", "tel:+15550100147", "zoommtg://zoom.us/join?confno=1"):
+        link = f"https://protect.checkpoint.com/v2/___{target}___{CHECKPOINT_SIG}"
+        assert normalize_meeting_url(link) is None, target
+
+
+def test_numeric_references_of_quotes_and_brackets_still_end_a_link():
+    # Only URL characters are decoded up front; a quote or bracket written as a reference ends
+    # the link as it does when written as an entity or in plain text.
+    for end in ("&#34;", "&#x22;", "&#62;", "&#x3E;", "&#39;", "&#160;"):
+        found = detect_meeting_link(f"<a href={end}https://zoom.us/j/91234567890{end}x=1>")
+        assert found.url == "https://zoom.us/j/91234567890", end
+
+
+def test_numeric_references_decode_once():
+    # "&#38;amp;" is an escaped "&amp;" (text, not a separator): it must not become "&".
+    found = detect_meeting_link("https://zoom.us/j/91234567890?pwd=abc&#38;amp;tk=x")
+    assert found.passcode == "abc"
+    candidates = explain_text("https://acme.example/?a=1&#38;amp;b=2")
+    assert candidates[0].raw_url == "https://acme.example/?a=1&amp;b=2"
+
+
+def test_encoded_angle_bracket_ends_the_link_and_scanning_goes_on():
+    text = "%3Chttps://zoom.us/u/abc%3E%3Chttps://zoom.us/j/91234567890%3E"
+    assert [c.raw_url for c in explain_text(text)] == [
+        "https://zoom.us/u/abc",
+        "https://zoom.us/j/91234567890",
+    ]
+
+
+def test_chime_app_link_and_short_link_are_one_meeting():
+    # One normal form means one deduplication key, so both links share one bot.
+    assert (
+        normalize_meeting_url("https://app.chime.aws/meetings/1234567890")
+        == normalize_meeting_url("https://app.chime.aws/meetings/?meetingId=1234567890")
+        == normalize_meeting_url("https://chime.aws/1234567890")
+    )
 
 
 def test_invites_have_recall_shapes():

@@ -46,6 +46,14 @@ PATHOLOGICAL = {
     "many-links": "https://a.example/x " * (MB // 20),
     "many-rejected-zoom-links": "https://zoom.us/u/abc " * (MB // 22),
     "angle-brackets": "<>" * (MB // 2),
+    "numeric-references": "&#x68;" * (MB // 6),
+    "hidden-rejected-links": "&#104;&#116;&#116;&#112;&#115;://zoom.us/u/abc " * (MB // 48),
+    "encoded-angle-brackets": "%3Chttps://zoom.us/u/abc%3E" * (MB // 27),
+    "checkpoint-underscores": "https://protect.checkpoint.com/v2/___" + "_" * MB,
+    "checkpoint-star-escapes": "https://protect.checkpoint.com/v2/___https://zoom.us/"
+    + "*2F" * (MB // 3)
+    + "___.x",
+    "nested-checkpoint": "https://protect.checkpoint.com/v2/___" * (MB // 37),
     "binary": bytes(range(256)).decode("latin-1") * (MB // 256),
     "repeated-invitations": ZOOM_INVITE_TEXT.replace("j/81234567890", "j/1") * (MB // 1400),
 }

@@ -64,6 +64,8 @@ URL_BITS = [
     "&lt;", "&gt;", "&nbsp;", "&#", "<wbr>", "<a href=\"", "\">", "<", ">", "(", ")", "[", "]", "\\n", "\\,",
     "\\", " ", "\n", "\t", "?", "&", "=", "pwd=", "p=", "tk=", "#", "%", "%25", "%3F", "%2F", ".", ",", ";",
     "\u200b", "\u0130", "\ufffd", "\x00", "/u/", "/rec/", "/download", "register/",
+    "protect.checkpoint.com/v2/", "r01/", "___", "*2F", "https%3A//", "https:/", "url-protection.com/v1/url?o=",
+    "app.chime.aws/meetings/", "/e/j.php?MTID=", "%3C", "%3E", "%3e", "&#x68;", "&#104;", "&#58;", "&#x2f;",
 ]  # fmt: skip
 messy_text = st.lists(st.one_of(st.sampled_from(URL_BITS), st.text(max_size=6)), max_size=40).map(
     "".join
@@ -193,7 +195,20 @@ def join_links(draw) -> tuple[str, str, str]:
     if draw(st.booleans()):
         url += "#" + draw(letters)
     wrapper = draw(
-        st.sampled_from(["none", "safelinks", "google", "proofpoint_v3", "angle", "html"])
+        st.sampled_from(
+            [
+                "none",
+                "safelinks",
+                "google",
+                "proofpoint_v3",
+                "checkpoint_v2",
+                "checkpoint_v1",
+                "angle",
+                "encoded_angle",
+                "html",
+                "references",
+            ]
+        )
     )
     if wrapper == "safelinks":
         url = f"https://nam12.safelinks.protection.outlook.com/?url={quote(url, safe='')}&data=05%7C01&reserved=0"
@@ -201,8 +216,19 @@ def join_links(draw) -> tuple[str, str, str]:
         url = f"https://www.google.com/url?q={quote(url, safe=':/')}&sa=D&source=calendar"
     elif wrapper == "proofpoint_v3" and "#" not in url:
         url = f"https://urldefense.com/v3/__{url}__;!!AbC!xyz$"
+    elif wrapper == "checkpoint_v2":
+        region = draw(st.sampled_from(["", "r01/", "r05/"]))
+        original = url.replace("%", "*")  # how Check Point writes the original's escapes
+        url = f"https://protect.checkpoint.com/v2/{region}___{original}___.YzJ1OmFjbWU6YzpvOjE"
+    elif wrapper == "checkpoint_v1":
+        url = f"https://checkpoint.url-protection.com/v1/url?o={quote(url, safe='/')}&g=NWQ3&h=MTM"
     elif wrapper == "angle":
         url = f"<{url}>"
+    elif wrapper == "encoded_angle":
+        url = f"%3C{url}%3E"
+    elif wrapper == "references":
+        scheme_end = url.index("://") + 3
+        url = "".join(f"&#x{ord(c):x};" for c in url[:scheme_end]) + url[scheme_end:]
     elif wrapper == "html":
         url = url.replace("&", "&amp;")
     return url, platform, meeting_id
