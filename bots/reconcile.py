@@ -22,22 +22,40 @@ Bots that have joined (not in Bot.MOVABLE_STATUSES) are never moved or cancelled
 deduplication key is unique among live bots in the database, so two workers reconciling copies
 of one meeting at once still end with one bot. Backend calls happen after commit
 (`bots.jobs.push_bot_to_backend`); webhook events are written in the same transaction.
+
+Locks, always in this order, so concurrent reconciliations (and sync pages, which lock their
+calendar first) never deadlock: the meetings' calendars (primary-key order), then every bot the
+batch may touch - the meetings' live bots and the live bots of the keys they want - in
+primary-key order, then new bots inserted in key order. Reading the meetings after the calendar
+locks means a reconciliation always sees the latest committed version of each meeting: two
+reconciliations of one calendar run one after the other, never on different versions.
+
+Meetings are marked `needs_reconcile` by whatever changed them (sync pages); a successful
+reconciliation clears the mark in its own transaction. `reconcile_pending` drains the marks,
+calendar by calendar, with failures isolated per calendar (a poisoned project's calendar is
+logged, recorded and skipped; the others proceed).
 """
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import cache, partial, reduce
+from operator import or_
 
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from calendars.models import Calendar
+from config import faults
+from config.db import retrying
 from meetings.decisions import decide
 from meetings.models import Meeting
 from meetings.schedules import attach_schedules
+from projects.failures import isolated
+from projects.models import JobFailure
 from webhooks import events
 from webhooks.services import emit_events
 
@@ -104,8 +122,34 @@ class _Reconciler:
         self.result = ReconcileResult()
         self.touched: set = set()
         self.events: list[tuple[Bot, str, dict]] = []
+        # (project id, key) -> its live bot, as locked up front and changed by this batch.
+        self.live: dict[tuple, Bot] = {}
 
     # --- bot rows ---
+    def lock(self, bot_ids, keys_by_project: dict) -> dict:
+        """Lock, in primary-key order, every bot this batch may touch: the meetings' live bots
+        and the live bots of the keys they want. Returns the locked bots by id."""
+        conditions = [Q(pk__in=list(bot_ids))] if bot_ids else []
+        conditions += [
+            Q(project_id=project_id, deduplication_key__in=list(keys))
+            & ~Q(status__in=TERMINAL_STATUSES)
+            for project_id, keys in keys_by_project.items()
+            if keys
+        ]
+        if not conditions:
+            return {}
+        locked = {
+            bot.pk: bot
+            for bot in Bot.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(reduce(or_, conditions))
+            .order_by("pk")
+        }
+        for bot in locked.values():
+            if not bot.is_terminal:
+                self.live[(bot.project_id, bot.deduplication_key)] = bot
+        return locked
+
     def _live_bots(self, project_id, keys) -> dict[str, Bot]:
         """The live bot of each key that has one (at most one: a database constraint)."""
         return {
@@ -154,17 +198,12 @@ class _Reconciler:
     def join_all(self, wanted: dict[tuple, list[Meeting]]) -> None:
         """Meetings without a bot that need one, by (project, deduplication key): each joins
         the live bot of its key, or one created for it - in a handful of statements for any
-        number of meetings (a calendar's first sync can schedule thousands)."""
+        number of meetings (a calendar's first sync can schedule thousands). New bots are
+        inserted in key order, so two batches creating the same keys never wait on each other
+        in a cycle."""
         if not wanted:
             return
-        live: dict[tuple, Bot] = {}
-        keys_by_project = defaultdict(set)
-        for project_id, key in wanted:
-            keys_by_project[project_id].add(key)
-        for project_id, keys in keys_by_project.items():
-            for key, bot in self._live_bots(project_id, keys).items():
-                live[(project_id, key)] = bot
-        missing = [pair for pair in wanted if pair not in live]
+        missing = sorted((pair for pair in wanted if pair not in self.live), key=str)
         if missing:
             bots = [self._new_bot(wanted[pair][0], pair[1]) for pair in missing]
             try:
@@ -176,9 +215,10 @@ class _Reconciler:
             else:
                 for bot in bots:
                     self._created(bot)
-            live.update(zip(missing, bots, strict=True))
+            self.live.update(zip(missing, bots, strict=True))
+        faults.point("reconcile.bots_created")
         links = [
-            BotMeeting(bot=live[pair], meeting=meeting)
+            BotMeeting(bot=self.live[pair], meeting=meeting)
             for pair, meetings in wanted.items()
             for meeting in meetings
         ]
@@ -189,10 +229,6 @@ class _Reconciler:
         self.touched.add(bot.pk)
         self.events.append((bot, event_type, details))
 
-    def _attach(self, bot: Bot, meeting: Meeting) -> None:
-        BotMeeting.objects.get_or_create(bot=bot, meeting=meeting)
-        self.result.attached += 1
-
     def _detach(self, bot: Bot, meeting: Meeting) -> bool:
         """Remove the link; True when the bot serves nobody any more."""
         BotMeeting.objects.filter(bot=bot, meeting=meeting).delete()
@@ -202,6 +238,8 @@ class _Reconciler:
     def _cancel(self, bot: Bot, reason: str) -> None:
         bot.set_status(Bot.Status.CANCELLED, sub_code=reason, message="No meeting needs this bot.")
         bot.save(update_fields=["status", "status_changes", "updated_at"])
+        if self.live.get((bot.project_id, bot.deduplication_key)) is bot:
+            del self.live[(bot.project_id, bot.deduplication_key)]
         self.result.cancelled.add(bot.pk)
         self._changed(bot, events.BOT_CANCELLED, reason=reason)
 
@@ -232,39 +270,55 @@ class _Reconciler:
         self._changed(bot, events.BOT_RESCHEDULED, **previous)
 
     # --- one meeting ---
-    def meeting(self, meeting: Meeting, current: Bot | None, wants: bool) -> None:
-        """Make the meeting's bot match. The caller hands meetings without a live bot that
-        need one to `join_all` instead."""
-        key = deduplication_key(meeting) if wants else None
-        if current is not None:
-            current = (
-                Bot.objects.select_for_update(of=("self",))
-                .select_related("project")
-                .get(pk=current.pk)
-            )
-            if current.is_terminal:
-                current = None
-        if current is not None and current.status not in Bot.MOVABLE_STATUSES:
-            return  # it has joined: a live call is never touched
+    def meeting(self, meeting: Meeting, bots: list[Bot], key: str | None, wanted) -> None:
+        """Make the meeting's bots match: at most one live bot, of `key` (None: no bot). A
+        meeting that needs a bot it does not have is added to `wanted` for `join_all`.
+        `bots` are the meeting's live bots, locked."""
+        joined = [bot for bot in bots if bot.status not in Bot.MOVABLE_STATUSES]
+        if joined:
+            # It has joined: a live call is never touched. Anything else still scheduled for
+            # this meeting is a stray.
+            for stray in bots:
+                if stray.status in Bot.MOVABLE_STATUSES:
+                    self._leave(stray, meeting)
+            return
+        current = next((bot for bot in bots if bot.deduplication_key == key), None)
+        current = current or (bots[0] if bots else None)
+        for stray in bots:
+            if stray is not current:  # never more than one: what a past race left behind
+                self._leave(stray, meeting, reason="duplicate")
         if current is None:
             if key:
-                self._attach(self._bot_for(meeting, key), meeting)
+                wanted[(meeting.project_id, key)].append(meeting)
             return
         if key == current.deduplication_key:
             self._refresh(current, meeting, key)
             return
         sole = not BotMeeting.objects.filter(bot=current).exclude(meeting=meeting).exists()
-        if key and sole and self._live_bot(meeting.project_id, key) is None:
+        if key and sole and (meeting.project_id, key) not in self.live:
+            old = (current.project_id, current.deduplication_key)
             try:
                 with transaction.atomic():
                     self._refresh(current, meeting, key)  # moved: the same bot follows it
-                return
             except IntegrityError:
                 current.refresh_from_db()  # the new key was just taken: join that bot below
-        if self._detach(current, meeting):
-            self._cancel(current, "not_needed")
+            else:
+                if self.live.get(old) is current:
+                    del self.live[old]
+                self.live[(meeting.project_id, key)] = current
+                return
+        self._leave(current, meeting)
         if key:
-            self._attach(self._bot_for(meeting, key), meeting)
+            wanted[(meeting.project_id, key)].append(meeting)
+
+    def _leave(self, bot: Bot, meeting: Meeting, *, reason: str = "not_needed") -> None:
+        """The meeting leaves the bot; a bot left serving nobody is cancelled."""
+        if self._detach(bot, meeting):
+            self._cancel(bot, reason)
+
+    def cancel_orphans(self, bots: list[Bot]) -> None:
+        for bot in bots:
+            self._cancel(bot, "not_needed")
 
 
 # What decisions and bots read of a meeting (not the raw payload, not the long texts).
@@ -302,12 +356,12 @@ CALENDAR_NOT_LOADED = (
 def _meetings(meeting_ids) -> list[Meeting]:
     """The meetings, each with its calendar, calendar user and project - loaded once per
     calendar, not joined into every row (a sync reconciles thousands of one calendar's)."""
-    live_bots = Bot.objects.exclude(status__in=TERMINAL_STATUSES)
+    live_bots = Bot.objects.exclude(status__in=TERMINAL_STATUSES).order_by("created_at", "pk")
     meetings = list(
         Meeting.objects.filter(pk__in=meeting_ids)
         .only(*MEETING_FIELDS)
         .prefetch_related(Prefetch("bots", queryset=live_bots, to_attr="live_bots"))
-        .order_by("pk")  # a fixed lock order across workers
+        .order_by("pk")
     )
     calendars = {
         calendar.pk: calendar
@@ -321,35 +375,62 @@ def _meetings(meeting_ids) -> list[Meeting]:
     return meetings
 
 
-def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> ReconcileResult:
-    """Recompute the decisions of these meetings and make their bots match. Idempotent."""
+def _decide(meeting: Meeting, now: datetime):
+    calendar = meeting.calendar
+    return decide(
+        meeting,
+        calendar.calendar_user,
+        account_email=calendar.email,
+        now=now,
+        calendar_connected=calendar.state != Calendar.State.DISCONNECTED,
+        calendar_connecting=calendar.state == Calendar.State.CONNECTING,
+        schedule=meeting.effective_schedule,
+    )
+
+
+def reconcile_meetings(
+    *, meeting_ids, now: datetime | None = None, calendar_ids=None
+) -> ReconcileResult:
+    """Recompute the decisions of these meetings and make their bots match; clear their
+    `needs_reconcile` marks. Idempotent; one transaction (joins the caller's, if any).
+    `calendar_ids`: the meetings' calendars, when the caller knows them."""
     now = now or timezone.now()
+    meeting_ids = list(meeting_ids)
     worker = _Reconciler(now)
     with transaction.atomic():
-        meetings = attach_schedules(_meetings(list(meeting_ids)))
+        if calendar_ids is None:
+            calendar_ids = (
+                Meeting.objects.filter(pk__in=meeting_ids)
+                .order_by()
+                .values_list("calendar_id", flat=True)
+                .distinct()
+            )
+        Calendar.objects.lock(calendar_ids)
+        meetings = attach_schedules(_meetings(meeting_ids))
+        decisions = {meeting.pk: _decide(meeting, now) for meeting in meetings}
+        keys = {
+            meeting.pk: deduplication_key(meeting) if decisions[meeting.pk].will_record else None
+            for meeting in meetings
+        }
+        keys_by_project = defaultdict(set)
+        for meeting in meetings:
+            if keys[meeting.pk]:
+                keys_by_project[meeting.project_id].add(keys[meeting.pk])
+        locked = worker.lock(
+            {bot.pk for meeting in meetings for bot in meeting.live_bots}, keys_by_project
+        )
         changed: dict[tuple[bool, str], list] = defaultdict(list)
         wanted: dict[tuple, list[Meeting]] = defaultdict(list)
         for meeting in meetings:
-            calendar = meeting.calendar
-            decision = decide(
-                meeting,
-                calendar.calendar_user,
-                account_email=calendar.email,
-                now=now,
-                calendar_connected=calendar.state != "disconnected",
-                calendar_connecting=calendar.state == "connecting",
-                schedule=meeting.effective_schedule,
-            )
+            decision = decisions[meeting.pk]
             outcome = (decision.will_record, decision.reason)
             if (meeting.will_record, meeting.will_record_reason) != outcome:
                 meeting.will_record, meeting.will_record_reason = outcome
                 changed[outcome].append(meeting.pk)
-            current = meeting.live_bots[0] if meeting.live_bots else None
-            if current is None:
-                if decision.will_record:
-                    wanted[(meeting.project_id, deduplication_key(meeting))].append(meeting)
-                continue
-            worker.meeting(meeting, current, decision.will_record)
+            # The locked, current rows (a bot may have ended since the meetings were read).
+            bots = [locked[bot.pk] for bot in meeting.live_bots if bot.pk in locked]
+            bots = [bot for bot in bots if not bot.is_terminal]
+            worker.meeting(meeting, bots, keys[meeting.pk], wanted)
         worker.join_all(wanted)
         # One UPDATE per distinct outcome (a handful), not one CASE per row.
         # A fresh timestamp, not `now`: the event feed (updated_at_gte) assumes a row's
@@ -360,10 +441,14 @@ def reconcile_meetings(*, meeting_ids, now: datetime | None = None) -> Reconcile
                 will_record=will_record, will_record_reason=reason, updated_at=stamp
             )
         worker.result.decisions_changed = sum(len(ids) for ids in changed.values())
+        Meeting.objects.filter(pk__in=meeting_ids, needs_reconcile=True).update(
+            needs_reconcile=False
+        )
         _emit(worker.events)
         touched = list(worker.touched)
         if touched:
             transaction.on_commit(lambda: _push(touched))
+        faults.point("reconcile.before_commit")
     return worker.result
 
 
@@ -415,21 +500,106 @@ def _push(bot_ids) -> None:
 
 SWEEP_AHEAD = timedelta(hours=48)
 SWEEP_BATCH = 500
+# One drain run: at most this many calendars, each drained in batches of SWEEP_BATCH.
+PENDING_CALENDARS = 1000
+
+
+def _reconcile_calendar_batches(calendar_id, ids: list, now, heartbeat=None) -> None:
+    for start in range(0, len(ids), SWEEP_BATCH):
+        if heartbeat is not None and start:
+            heartbeat()
+        batch = ids[start : start + SWEEP_BATCH]
+        retrying(
+            lambda batch=batch: reconcile_meetings(
+                meeting_ids=batch, now=now, calendar_ids=[calendar_id]
+            )
+        )
+
+
+def reconcile_pending(*, calendar_ids=None, heartbeat: Callable[[], None] | None = None) -> int:
+    """Reconcile every meeting marked `needs_reconcile` (of these calendars, or all), whatever
+    its horizon: the drain of what syncs committed. Runs after every sync attempt and every
+    minute (config/schedules.py), so a failed round, a crash or a lost job is repaired within a
+    minute. Failures are isolated per calendar (projects/failures.py); a deadlock victim is
+    retried. Returns how many meetings were reconciled."""
+    drain_all = calendar_ids is None
+    if drain_all:
+        calendar_ids = list(
+            Meeting.objects.filter(needs_reconcile=True)
+            .order_by()
+            .values_list("calendar_id", flat=True)
+            .distinct()[:PENDING_CALENDARS]
+        )
+        # A calendar's failure record lasts while it has marked meetings.
+        JobFailure.objects.filter(job="reconcile", object_type=Calendar._meta.label).exclude(
+            object_id__in=[str(calendar_id) for calendar_id in calendar_ids]
+        ).delete()
+    done = 0
+    for calendar_id in calendar_ids:
+        ids = list(
+            Meeting.objects.filter(calendar_id=calendar_id, needs_reconcile=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not ids:
+            continue
+        with isolated("reconcile", Calendar, calendar_id, clear_on_success=False) as ok:
+            _reconcile_calendar_batches(calendar_id, ids, timezone.now(), heartbeat)
+        done += len(ids) if ok else 0
+    return done
+
+
+def _orphans() -> list[Bot]:
+    """Live bots not joined yet that serve no meeting (bots only exist for meetings)."""
+    return list(
+        Bot.objects.filter(status__in=Bot.MOVABLE_STATUSES)
+        .annotate(meeting_count=Count("meetings"))
+        .filter(meeting_count=0)
+        .select_related("project")
+    )
+
+
+def cancel_orphans() -> int:
+    with transaction.atomic():
+        orphans = list(
+            Bot.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(pk__in=[bot.pk for bot in _orphans()], status__in=Bot.MOVABLE_STATUSES)
+            .order_by("pk")
+        )
+        worker = _Reconciler(timezone.now())
+        worker.cancel_orphans([bot for bot in orphans if not bot.meetings.exists()])
+        _emit(worker.events)
+        touched = list(worker.touched)
+        if touched:
+            transaction.on_commit(lambda: _push(touched))
+    return len(worker.result.cancelled)
 
 
 def reconcile_upcoming() -> int:
     """Safety sweep: every meeting starting soon, every meeting holding a live bot, and every
     meeting that ended while marked to record (its decision turns to "ended") is reconciled
-    again - it also catches anything a lost job or a crash left behind."""
+    again, calendar by calendar with failures isolated; bots serving no meeting are cancelled.
+    It verifies the invariant "a live bot's meetings want it, at its time" and repairs what
+    anything (a bug, a manual edit) left behind."""
     now = timezone.now()
     soon = Meeting.objects.filter(
         start_time__lte=now + SWEEP_AHEAD, end_time__gt=now, is_deleted=False
-    ).values_list("pk", flat=True)
+    ).values_list("pk", "calendar_id")
     with_bots = BotMeeting.objects.filter(bot__status__in=Bot.MOVABLE_STATUSES).values_list(
-        "meeting_id", flat=True
+        "meeting_id", "meeting__calendar_id"
     )
-    ended = Meeting.objects.filter(will_record=True, end_time__lte=now).values_list("pk", flat=True)
-    ids = sorted(set(soon) | set(with_bots) | set(ended))
-    for start in range(0, len(ids), SWEEP_BATCH):
-        reconcile_meetings(meeting_ids=ids[start : start + SWEEP_BATCH], now=now)
-    return len(ids)
+    ended = Meeting.objects.filter(will_record=True, end_time__lte=now).values_list(
+        "pk", "calendar_id"
+    )
+    by_calendar = defaultdict(set)
+    for meeting_id, calendar_id in (*soon, *with_bots, *ended):
+        by_calendar[calendar_id].add(meeting_id)
+    done = 0
+    for calendar_id, ids in sorted(by_calendar.items(), key=lambda item: str(item[0])):
+        with isolated("reconcile", Calendar, calendar_id) as ok:
+            _reconcile_calendar_batches(calendar_id, sorted(ids, key=str), now)
+        done += len(ids) if ok else 0
+    with isolated("cancel_orphans", None, None):
+        cancel_orphans()
+    return done

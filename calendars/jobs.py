@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Calendar
@@ -27,33 +27,66 @@ def ensure_push_channel(calendar_id: str) -> str:
     return ensure(calendar_id)
 
 
+def queued_grace() -> timedelta:
+    """How long a queued sync may wait for a worker before the sweeper queues it again (a job
+    the broker lost: Redis drops a task whose worker was killed)."""
+    return timedelta(seconds=max(60, 3 * settings.SYNC_LEASE_SECONDS))
+
+
 def sweep_due_calendars() -> int:
     """Queue a sync for every calendar that is due: push-marked, never synced, past its poll
-    interval, or past its back-off. Marks them queued so the next sweep does not queue twice."""
+    interval, past its back-off, or whose last attempt died without an outcome (its worker was
+    killed: the lease expired and `sync_finished_at` is older than the attempt). Marks them
+    queued so the next sweep does not queue twice while the job waits for a worker."""
     from django_q.tasks import async_task
+
+    from .sync import lease_free
 
     now = timezone.now()
     stale = now - timedelta(seconds=settings.SYNC_POLL_INTERVAL_SECONDS)
-    lease_free = Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
+    died = Q(last_attempted_sync_at__isnull=False) & (
+        Q(sync_finished_at__isnull=True) | Q(sync_finished_at__lt=F("last_attempted_sync_at"))
+    )
     due = (
         Calendar.objects.exclude(state=Calendar.State.DISCONNECTED)
-        .filter(lease_free)
+        .filter(lease_free(now))
         .filter(
             Q(sync_due_at__lte=now)
             | Q(sync_due_at__isnull=True, last_attempted_sync_at__isnull=True)
             | Q(sync_due_at__isnull=True, last_attempted_sync_at__lte=stale)
+            | (Q(sync_due_at__isnull=True) & died)
         )
-        .order_by("sync_due_at")
+        .order_by(F("sync_due_at").asc(nulls_first=True))
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     ids = list(due)
-    # Re-queued only if the job has not started within a lease period (a lost job).
-    Calendar.objects.filter(pk__in=ids).update(
-        sync_due_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
-    )
+    Calendar.objects.filter(pk__in=ids).update(sync_due_at=now + queued_grace())
     for calendar_id in ids:
         async_task("calendars.jobs.sync_calendar", str(calendar_id), group="calendars")
     return len(ids)
+
+
+def announce_pending() -> int:
+    """Every minute: changes committed by a sync attempt that died before announcing them (its
+    next attempt would announce them too, but may be an hour away) are announced now."""
+    from meetings.models import Meeting
+    from projects.failures import isolated
+
+    from . import services
+    from .sync import lease_free
+
+    calendar_ids = (
+        Meeting.objects.filter(needs_announce=True)
+        .order_by()
+        .values_list("calendar_id", flat=True)
+        .distinct()[:SWEEP_LIMIT]
+    )
+    calendars = Calendar.objects.filter(lease_free(timezone.now()), pk__in=list(calendar_ids))
+    announced = 0
+    for calendar in calendars.select_related("project"):
+        with isolated("announce", Calendar, calendar.pk):
+            announced += services.calendar_announce_changes(calendar=calendar)
+    return announced
 
 
 def roll_horizons() -> int:

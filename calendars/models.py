@@ -63,6 +63,20 @@ class CalendarUser(BaseModel):
         return self.external_id
 
 
+class CalendarQuerySet(models.QuerySet):
+    def lock(self, calendar_ids) -> list:
+        """Lock these calendars' rows until the transaction ends, always in primary-key order
+        (every writer of a calendar's meetings or bots takes these locks first, so two
+        transactions never wait on each other in a cycle). No-op on SQLite, whose writers are
+        serialized anyway."""
+        ids = sorted(set(calendar_ids), key=str)
+        if not ids:
+            return []
+        return list(
+            self.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+        )
+
+
 class Calendar(BaseModel):
     """One connected provider calendar (the account's primary one unless `platform_calendar_id`)."""
 
@@ -104,6 +118,9 @@ class Calendar(BaseModel):
     sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_attempted_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_successful_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the last attempt ended, whatever its outcome. An attempt started after it with the
+    # lease expired died with its worker: the sweeper re-queues the calendar.
+    sync_finished_at = models.DateTimeField(null=True, blank=True, editable=False)
     consecutive_sync_failures = models.PositiveIntegerField(default=0, editable=False)
 
     # Provider push channel (Google watch channel / Graph subscription).
@@ -111,6 +128,8 @@ class Calendar(BaseModel):
     push_resource_id = models.CharField(max_length=1024, blank=True, default="", editable=False)
     push_token = EncryptedTextField(editable=False)
     push_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CalendarQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -3,6 +3,7 @@ follow-up work on commit."""
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,7 +12,7 @@ from bots.reconcile import reconcile_meetings
 from meetings.models import Meeting
 from projects.models import Project
 from webhooks import events
-from webhooks.services import emit_event
+from webhooks.services import emit_event, emit_events
 
 from .models import Calendar, CalendarUser
 from .providers.base import Grant
@@ -150,28 +151,46 @@ def _emit_state_change(calendar: Calendar, *, previous_state: str | None) -> Non
         emit_event(project=calendar.project, event_type=event_type, data=payload)
 
 
-def calendar_sync_news(*, calendar: Calendar, previous_state: str, result) -> None:
-    """Inside a sync's final transaction: the calendar became connected, meetings changed."""
+def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
+    """Inside a sync's final transaction: the calendar became connected."""
     if previous_state != calendar.state:
         _emit_state_change(calendar, previous_state=previous_state)
-    if not result.changed_event_ids:
-        return
 
-    def payload(builder):
-        meeting_ids = Meeting.objects.filter(
-            calendar=calendar, platform_event_id__in=result.changed_event_ids
-        ).values_list("pk", flat=True)
-        return builder(calendar, last_updated_ts=result.started_at, meeting_ids=list(meeting_ids))
 
-    for event_type, builder in (
-        (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
-        (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
-    ):
-        emit_event(
+def calendar_announce_changes(*, calendar: Calendar, locked: bool = False) -> int:
+    """Announce every committed change of the calendar's meetings not announced yet
+    (`calendar.sync_events` and `calendar.events_update`) and clear their markers, in one
+    transaction. Sync marks each row it writes, so the changes of a failed or crashed round are
+    announced by the next attempt: at least once, never dropped. `last_updated_ts` is the
+    oldest announced row's `updated_at`, so a client reading the event feed from it sees them
+    all. `locked`: the caller's transaction holds the calendar's row lock already. Returns how
+    many meetings were announced."""
+    with transaction.atomic(savepoint=False):
+        # The calendar's row lock keeps sync pages (which take it first) from marking rows
+        # between the read and the clearing below (a sync's final transaction holds it).
+        if not locked:
+            Calendar.objects.lock([calendar.pk])
+        pending = Meeting.objects.filter(calendar=calendar, needs_announce=True).order_by()
+        rows = list(pending.values_list("pk", "updated_at"))
+        if not rows:
+            return 0
+        since = min(updated_at for _, updated_at in rows)
+        meeting_ids = [pk for pk, _ in rows]
+        emit_events(
             project=calendar.project,
-            event_type=event_type,
-            data=lambda builder=builder: payload(builder),
+            items=[
+                (
+                    event_type,
+                    partial(builder, calendar, last_updated_ts=since, meeting_ids=meeting_ids),
+                )
+                for event_type, builder in (
+                    (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
+                    (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
+                )
+            ],
         )
+        pending.update(needs_announce=False)
+    return len(rows)
 
 
 class StaffDisconnect(Exception):
@@ -204,17 +223,9 @@ def calendar_mark_disconnected(*, calendar: Calendar, error: Exception) -> Calen
     return calendar
 
 
-def calendar_after_sync(*, calendar: Calendar, result) -> None:
-    """Follow-ups of a successful sync: bots follow the changed meetings, the push channel
-    stays alive."""
+def calendar_after_sync(*, calendar: Calendar) -> None:
+    """Follow-up of a successful sync: the push channel stays alive."""
     from .push import channel_needs_renewal
-
-    # New meetings decided at insert that need no bot are settled already.
-    if unsettled := result.changed_event_ids - result.settled_event_ids:
-        changed = Meeting.objects.filter(
-            calendar=calendar, platform_event_id__in=unsettled
-        ).values_list("pk", flat=True)
-        reconcile_meetings(meeting_ids=list(changed))
 
     if channel_needs_renewal(calendar):
         transaction.on_commit(lambda: _enqueue("calendars.jobs.ensure_push_channel", calendar.pk))

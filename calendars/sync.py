@@ -8,12 +8,20 @@ One sync of one calendar:
    round (Graph, whose delta link encodes its window); an expired cursor means a clean full sync;
 3. per page, outside any transaction while on the network, then in one short transaction:
    insert the new events (COPY on PostgreSQL), update the changed ones (rows whose fingerprint
-   is unchanged are not touched) and soft-delete what went away. New meetings are inserted with
-   their recording decision; the reconciliation after the sync only sees the meetings that
-   changed or need a bot;
+   is unchanged are not touched) and soft-delete what went away. Every written row is marked
+   `needs_announce`, and `needs_reconcile` unless it was decided at insert and needs no bot;
+   a failed page request is retried within the round (calendars/providers/base.py);
 4. after a full round, soft-delete the meetings of the horizon the provider no longer has;
 5. store the new cursor only after the last page, so a crash anywhere replays the round and
-   converges (every write is idempotent).
+   converges (every write is idempotent);
+6. still holding the lease, whatever the round's outcome: reconcile the marked meetings (bots)
+   and announce them (webhooks), each clearing its marker in its own transaction. What a failure
+   or crash leaves marked, the next attempt or the minute's drain (bots.reconcile.
+   reconcile_pending) finishes.
+
+The lease is short (SYNC_LEASE_SECONDS) and renewed by every write and by a heartbeat while the
+syncing thread waits for the provider, so a killed worker's calendar is taken over within
+seconds; `sync_finished_at` tells the sweeper which attempts died without an outcome.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -37,6 +46,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config import faults
 from meetings.decisions import decide
 from meetings.models import BotSchedule, Meeting
 
@@ -101,8 +111,9 @@ class SyncResult:
     deleted: int = 0
     skipped_events: int = 0
     changed_event_ids: set[str] = field(default_factory=set)
-    # New meetings decided at insert that need no bot: reconciliation skips them.
+    # New meetings decided at insert that need no bot (not marked for reconciliation).
     settled_event_ids: set[str] = field(default_factory=set)
+    announced: int = 0
     error: str = ""
     started_at: datetime = field(default_factory=timezone.now)
 
@@ -137,10 +148,13 @@ def credentials_for(calendar: Calendar) -> Credentials:
 # --- lease ----------------------------------------------------------------------------------------
 
 
+def lease_free(now: datetime) -> Q:
+    return Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
+
+
 def _acquire(calendar_id, owner: str, now: datetime) -> bool:
-    free = Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
     return bool(
-        Calendar.objects.filter(free, pk=calendar_id)
+        Calendar.objects.filter(lease_free(now), pk=calendar_id)
         .exclude(state=Calendar.State.DISCONNECTED)
         .update(
             sync_lease_owner=owner,
@@ -152,7 +166,8 @@ def _acquire(calendar_id, owner: str, now: datetime) -> bool:
 
 
 def _fence(calendar_id, owner: str) -> None:
-    """Inside a write transaction: renew our lease, or stop if it is no longer ours."""
+    """Renew our lease, or stop if it is no longer ours. Inside a write transaction it also
+    locks the calendar row, which every writer of the calendar's meetings takes first."""
     renewed = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
         sync_lease_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
     )
@@ -160,10 +175,15 @@ def _fence(calendar_id, owner: str) -> None:
         raise LeaseLost(str(calendar_id))
 
 
+def heartbeat_seconds() -> float:
+    return settings.SYNC_LEASE_SECONDS / 4
+
+
 def _release(calendar_id, owner: str) -> bool:
-    """Give the lease back; True when a sync was requested meanwhile (run it again)."""
+    """Give the lease back, noting that this attempt ended; True when a sync was requested
+    meanwhile (run it again)."""
     Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
-        sync_lease_owner="", sync_lease_expires_at=None
+        sync_lease_owner="", sync_lease_expires_at=None, sync_finished_at=timezone.now()
     )
     return Calendar.objects.filter(pk=calendar_id, sync_due_at__lte=timezone.now()).exists()
 
@@ -218,6 +238,7 @@ class Row:
     fingerprint: str
     will_record: bool = False
     will_record_reason: str = ""
+    needs_reconcile: bool = True
 
 
 class Prepared(NamedTuple):
@@ -314,8 +335,9 @@ class PageWriter:
             _write_rows(self.calendar, changed, now, new=False)
             if deleted:
                 Meeting.objects.filter(pk__in=list(deleted.values())).update(
-                    is_deleted=True, updated_at=now
+                    is_deleted=True, updated_at=now, needs_reconcile=True, needs_announce=True
                 )
+        faults.point("sync.page_committed")
         result = self.result
         result.upserted += len(new) + len(changed)
         result.deleted += len(deleted)
@@ -357,6 +379,7 @@ class PageWriter:
             )
             row.will_record, row.will_record_reason = decision.will_record, decision.reason
             if not decision.will_record:
+                row.needs_reconcile = False
                 settled.add(row.event_id)
         return settled
 
@@ -378,14 +401,24 @@ class PageWriter:
         with transaction.atomic():
             _fence(self.calendar.pk, self.owner)
             Meeting.objects.filter(pk__in=list(missing.values())).update(
-                is_deleted=True, updated_at=timezone.now()
+                is_deleted=True,
+                updated_at=timezone.now(),
+                needs_reconcile=True,
+                needs_announce=True,
             )
         self.result.deleted += len(missing)
         self.result.changed_event_ids.update(missing)
         self.result.settled_event_ids.difference_update(missing)
 
 
-UPSERT_UPDATED = (*SYNCED_FIELDS, "fingerprint", "is_deleted", "updated_at")
+UPSERT_UPDATED = (
+    *SYNCED_FIELDS,
+    "fingerprint",
+    "is_deleted",
+    "updated_at",
+    "needs_reconcile",
+    "needs_announce",
+)
 INSERTED = (
     "id",
     "project",
@@ -414,7 +447,15 @@ def _copy_values(calendar: Calendar, row: Row, now: datetime) -> list:
         elif name in JSON_FIELDS and value is not None:
             value = _json(value)
         values.append(value)
-    values += [row.fingerprint, False, now, row.will_record, row.will_record_reason]
+    values += [
+        row.fingerprint,
+        False,
+        now,
+        row.needs_reconcile,
+        True,
+        row.will_record,
+        row.will_record_reason,
+    ]
     return values
 
 
@@ -429,6 +470,8 @@ def _model(calendar: Calendar, row: Row, now: datetime) -> Meeting:
         updated_at=now,
         will_record=row.will_record,
         will_record_reason=row.will_record_reason,
+        needs_reconcile=row.needs_reconcile,
+        needs_announce=True,
         **{name: row.fields[name] for name in SYNCED_FIELDS},
     )
 
@@ -496,7 +539,7 @@ def _save_tokens(calendar_id, credentials: Credentials) -> None:
 
 
 def _prepared_ahead(
-    session: CalendarSession, pages: Iterator[Page], prepare
+    session: CalendarSession, pages: Iterator[Page], prepare, heartbeat=None
 ) -> Iterator[tuple[Page, Prepared]]:
     """`(page, prepare(page))` for each page, fetched and prepared by a helper thread one page
     ahead: while the syncing thread waits for the database to take page N, the helper fetches
@@ -504,7 +547,9 @@ def _prepared_ahead(
 
     The helper never touches the database. Credentials it refreshes come through the queue and
     are saved by the syncing thread before the page fetched with them (a refresh in the middle
-    of a round so waits at most for the page being written).
+    of a round so waits at most for the page being written). While the syncing thread waits for
+    the helper (a slow provider, a retry's back-off) it calls `heartbeat()` every
+    `heartbeat_seconds()`, which renews the lease.
     """
     handoff: queue.Queue = queue.Queue(maxsize=1)
     stop = threading.Event()
@@ -534,7 +579,12 @@ def _prepared_ahead(
     helper.start()
     try:
         while True:
-            kind, value = handoff.get()
+            try:
+                kind, value = handoff.get(timeout=heartbeat_seconds())
+            except queue.Empty:
+                if heartbeat is not None:
+                    heartbeat()
+                continue
             if kind == "page":
                 yield value
             elif kind == "credentials":
@@ -555,8 +605,10 @@ def _prepared_ahead(
 def _round(session: CalendarSession, writer: PageWriter, *, cursor: str | None) -> str | None:
     final_cursor = None
     pages = session.changes(cursor=cursor, window=writer.window)
+    calendar_id, owner = writer.calendar.pk, writer.owner
     # closing(): a failed write stops the helper now, not when the traceback is collected.
-    with closing(_prepared_ahead(session, pages, writer.prepare)) as prepared_pages:
+    heartbeat = partial(_fence, calendar_id, owner)
+    with closing(_prepared_ahead(session, pages, writer.prepare, heartbeat)) as prepared_pages:
         for page, prepared in prepared_pages:
             writer.apply(prepared)
             if page.cursor:
@@ -592,8 +644,11 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
         elif window.end > stored.end:
             # The horizon grew: instances that entered it have not changed, so no cursor
             # reports them. Fetch just the new slice.
-            for page in session.window_events(Window(max(stored.end, window.start), window.end)):
-                writer.write(page)
+            pages = session.window_events(Window(max(stored.end, window.start), window.end))
+            heartbeat = partial(_fence, calendar.pk, owner)
+            with closing(_prepared_ahead(session, pages, writer.prepare, heartbeat)) as slices:
+                for _page, prepared in slices:
+                    writer.apply(prepared)
     result.full = cursor is None
     try:
         new_cursor = _round(session, writer, cursor=cursor)
@@ -605,28 +660,32 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
         writer.seen.clear()
         new_cursor = _round(session, writer, cursor=None)
 
+    faults.point("sync.round_done")
     with transaction.atomic():
-        _fence(calendar.pk, owner)
         previous_state = calendar.state
         updates = {
+            "sync_lease_expires_at": timezone.now()
+            + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
             "sync_cursor": new_cursor or "",
             "sync_window_start": window.start,
             "sync_window_end": window.end,
             "last_successful_sync_at": timezone.now(),
             "consecutive_sync_failures": 0,
+            "connection_failure_data": None,  # a retried failure is over
         }
         if calendar.state != Calendar.State.CONNECTED:
             calendar.set_state(Calendar.State.CONNECTED)
-            updates.update(
-                state=calendar.state,
-                state_history=calendar.state_history,
-                connection_failure_data=None,
-            )
-        Calendar.objects.filter(pk=calendar.pk).update(**updates)
+            updates.update(state=calendar.state, state_history=calendar.state_history)
+        # Fenced like every write: nothing is stored once the lease is no longer ours.
+        if not Calendar.objects.filter(pk=calendar.pk, sync_lease_owner=owner).update(**updates):
+            raise LeaseLost(str(calendar.pk))
         for name, value in updates.items():
             setattr(calendar, name, value)
-        # Written with the cursor: the news of a sync is never lost, nor sent for a rolled back one.
-        services.calendar_sync_news(calendar=calendar, previous_state=previous_state, result=result)
+        # Written with the cursor: the news of a sync is never lost, nor sent for a rolled back
+        # one; the changes of this round and of failed ones before it are announced with it.
+        services.calendar_state_news(calendar=calendar, previous_state=previous_state)
+        result.announced += services.calendar_announce_changes(calendar=calendar, locked=True)
+    faults.point("sync.cursor_committed")
     result.status = "synced"
 
 
@@ -650,7 +709,11 @@ def _record_failure(calendar: Calendar, exc: Exception, retry_after: float | Non
 
 
 def sync_calendar_by_id(calendar_id) -> SyncResult:
-    """Sync one calendar now, if no other worker is syncing it. Safe to call at any time."""
+    """Sync one calendar now, if no other worker is syncing it. Safe to call at any time.
+
+    No `finally` here on purpose: a worker killed mid-sync runs none, so recovery must not
+    depend on one (the lease expires, the markers stay; tests/convergence kill it on purpose).
+    """
     from . import services
 
     owner = uuid.uuid4().hex
@@ -660,9 +723,9 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
             state=Calendar.State.DISCONNECTED
         ).update(sync_due_at=timezone.now())
         return SyncResult(status="busy")
+    faults.point("sync.acquired")
     result = SyncResult(status="skipped")
     calendar = None
-    again = False
     try:
         calendar = Calendar.objects.select_related("project").get(pk=calendar_id)
         _sync(calendar, owner, result)
@@ -674,18 +737,49 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
         _record_failure(calendar, exc, exc.retry_after)
         result.status, result.error = "retry", exc.code
     except LeaseLost:
+        # Another worker holds the calendar now: it settles what we committed.
         result.status = "busy"
+        return result
     except Calendar.DoesNotExist:
         result.status = "skipped"
     except Exception as exc:
         logger.exception("calendar %s: sync crashed", calendar_id)
         if calendar is not None:
             _record_failure(calendar, exc)
+            _settle(calendar, owner, result)
+        _release(calendar_id, owner)
         raise
-    finally:
-        again = _release(calendar_id, owner)
-    if result.status == "synced":
-        services.calendar_after_sync(calendar=calendar, result=result)
+    if calendar is not None:
+        _settle(calendar, owner, result)
+    again = _release(calendar_id, owner)
     if again and result.status == "synced":
         services.calendar_request_sync(calendar=calendar)
     return result
+
+
+def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
+    """Still under the lease, whatever the attempt's outcome: what it (or an attempt before it)
+    committed gets its bots and its announcement. A step that fails leaves its markers for the
+    next attempt or the minute's drain; the others still run."""
+    from bots.reconcile import reconcile_pending
+
+    from . import services
+
+    faults.point("sync.settling")
+    try:
+        # The heartbeat runs between batches: it stops us if the lease was taken over.
+        reconcile_pending(calendar_ids=[calendar.pk], heartbeat=partial(_fence, calendar.pk, owner))
+    except LeaseLost:
+        return
+    except Exception:
+        logger.exception("calendar %s: reconciliation failed; it stays marked", calendar.pk)
+    faults.point("sync.reconciled")
+    if result.status == "synced":
+        # A finished round announced everything with its cursor.
+        services.calendar_after_sync(calendar=calendar)
+        return
+    try:
+        result.announced += services.calendar_announce_changes(calendar=calendar)
+    except Exception:
+        logger.exception("calendar %s: announcing changes failed; they stay marked", calendar.pk)
+    faults.point("sync.announced")

@@ -19,9 +19,13 @@ SCHEDULES: list[Periodic] = [
     # Push channels are renewed after syncs, and every calendar syncs at least once per
     # SYNC_POLL_INTERVAL_SECONDS, so channel renewal needs no schedule of its own.
     Periodic("sweep-due-calendars", "calendars.jobs.sweep_due_calendars", 1),
+    # Meeting changes a dead sync attempt committed but did not announce.
+    Periodic("announce-pending", "calendars.jobs.announce_pending", 1),
     Periodic("roll-horizons", "calendars.jobs.roll_horizons", 60),
     Periodic("purge-old-meetings", "calendars.jobs.purge_old_meetings", 1440),
-    # Bots: a safety sweep re-reconciles meetings of the next 48 h (catches lost jobs, crashes).
+    # Bots: meetings marked by syncs that no sync attempt reconciled (a crash, a failure) get
+    # their bots within a minute; a safety sweep re-reconciles the next 48 h and every live bot.
+    Periodic("reconcile-pending", "bots.reconcile.reconcile_pending", 1),
     Periodic("reconcile-upcoming", "bots.reconcile.reconcile_upcoming", 15),
     # Webhook retries come due here, and deliveries whose queueing was lost are picked up.
     Periodic("webhooks-sweep", "webhooks.jobs.sweep", 1),

@@ -151,8 +151,15 @@ GOOGLE_PAGE_SIZE = env.int("GOOGLE_PAGE_SIZE", 2500, minimum=1)
 GRAPH_PAGE_SIZE = env.int("GRAPH_PAGE_SIZE", 500, minimum=1)
 # A calendar with no push channel (or whose notifications got lost) is polled this often.
 SYNC_POLL_INTERVAL_SECONDS = env.int("SYNC_POLL_INTERVAL_SECONDS", 3600, minimum=60)
-# How long one worker may hold a calendar; renewed per page, so it only matters after a crash.
-SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", 300, minimum=30)
+# How long one worker may hold a calendar. The holder renews it every quarter of this (a
+# heartbeat), so it only matters after a crash: then another worker takes over once it expired
+# and the next sweep (every minute) re-queues the calendar - recovery within this + ~65 s.
+SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", 20, minimum=8)
+# A failed page request is retried within the round this many times in all (429, 5xx, network),
+# waiting as the provider asks (Retry-After) or backing off; a wait longer than
+# SYNC_PAGE_RETRY_MAX_WAIT_SECONDS ends the round instead (the calendar backs off as asked).
+SYNC_PAGE_ATTEMPTS = env.int("SYNC_PAGE_ATTEMPTS", 4, minimum=1)
+SYNC_PAGE_RETRY_MAX_WAIT_SECONDS = env.int("SYNC_PAGE_RETRY_MAX_WAIT_SECONDS", 30, minimum=0)
 # The event feed (GET /calendar_events/?updated_at_gte=) holds back rows changed in the last
 # seconds, so a row committed late is never behind a client's watermark (meetings/selectors.py).
 EVENT_FEED_LAG_SECONDS = env.int("EVENT_FEED_LAG_SECONDS", 10, minimum=0)

@@ -112,3 +112,29 @@ class ApiKey(BaseModel):
         if self.last_used_at is None or now - self.last_used_at > LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
             self.last_used_at = now
+
+
+class JobFailure(models.Model):
+    """A row that a background job could not process, so the job skipped it and went on (one
+    project's bad data never stops the others). Cleared when the job next succeeds with it;
+    staff see the open ones in the admin and their count in /healthz (projects/failures.py)."""
+
+    job = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True)
+    error = models.TextField()
+    occurrences = models.PositiveIntegerField(default=1)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    last_failed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "object_type", "object_id"], name="jobfailure_one_per_object"
+            )
+        ]
+        ordering = ["-last_failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.object_type} {self.object_id}".strip()

@@ -41,3 +41,14 @@ def globex(db) -> Tenant:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def page_retry_waits(monkeypatch) -> list[float]:
+    """A sync's page retries wait on this list instead of the clock (calendars/providers/base.py):
+    no test sleeps, and a test can assert what was waited."""
+    from calendars.providers.base import CalendarSession
+
+    waits: list[float] = []
+    monkeypatch.setattr(CalendarSession, "sleep", staticmethod(waits.append))
+    return waits

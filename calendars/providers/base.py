@@ -4,10 +4,19 @@ Provider code maps every provider failure to the domain errors below, so callers
 provider payloads or HTTP statuses themselves.
 """
 
+import logging
+import random
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,30 @@ class CalendarSession(ABC):
         if self.on_credentials_changed is not None:
             self.on_credentials_changed(self.credentials)
 
+    # How a page request waits before its next attempt (tests replace it with a fake clock).
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+    def fetch_page(self, request: Callable[[], T]) -> T:
+        """One page of a sync round, retried within the round on a transient failure (429,
+        5xx, network): up to SYNC_PAGE_ATTEMPTS attempts, waiting what the provider asked
+        (Retry-After) or an exponential back-off with jitter. A wait longer than
+        SYNC_PAGE_RETRY_MAX_WAIT_SECONDS is not waited here: the error ends the round and the
+        calendar backs off as asked. Other errors (revoked grant, expired cursor) are not
+        retried. Pages already written stay written; only this request is repeated."""
+        attempts = settings.SYNC_PAGE_ATTEMPTS
+        for attempt in range(1, attempts + 1):
+            try:
+                return request()
+            except (ProviderUnavailable, RateLimited) as exc:
+                wait = exc.retry_after
+                if wait is None:
+                    wait = min(2 ** (attempt - 1), 8) * (0.5 + random.random() / 2)  # noqa: S311
+                if attempt == attempts or wait > settings.SYNC_PAGE_RETRY_MAX_WAIT_SECONDS:
+                    raise
+                logger.info("page request failed (%s), attempt %s; retrying", exc.code, attempt)
+                self.sleep(wait)
+        raise AssertionError("unreachable")
+
     @abstractmethod
     def changes(self, *, cursor: str | None, window: Window) -> Iterator[Page]:
         """Everything changed since `cursor` (everything in `window` when None), page by page."""
@@ -194,6 +227,12 @@ class Provider(ABC):
 
     def has_calendar_scope(self, grant: Grant) -> bool:
         return bool(self.calendar_scopes & grant.scopes)
+
+    def check_tenant(self, tenant: str) -> None:
+        """Raise ValueError (its message says why) unless `tenant` suits this provider's OAuth
+        apps. Only Microsoft has directory tenants."""
+        if tenant:
+            raise ValueError(f"{self.label} OAuth apps have no tenant: leave it empty.")
 
     # What a window-based change round must redo when the window moves: Google keeps its sync
     # token and fetches the new slice; Graph's delta link encodes the window, so it starts over.

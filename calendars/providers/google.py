@@ -215,7 +215,7 @@ class GoogleSession(CalendarSession):
             **params,
         )
         while request is not None:
-            response = self._execute(request)
+            response = self.fetch_page(lambda request=request: self._execute(request))
             cursor = response.get("nextSyncToken")
             yield Page(events=response.get("items", []), cursor=cursor)
             request = events.list_next(request, response)

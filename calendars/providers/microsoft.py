@@ -193,7 +193,7 @@ class GraphSession(CalendarSession):
     def _rounds(self, url: str) -> Iterator[Page]:
         prefer = f'odata.maxpagesize={settings.GRAPH_PAGE_SIZE}, outlook.timezone="UTC"'
         while url:
-            body = self._request("GET", url, prefer=prefer)
+            body = self.fetch_page(lambda url=url: self._request("GET", url, prefer=prefer))
             next_link = body.get("@odata.nextLink")
             cursor = None if next_link else body.get("@odata.deltaLink")
             yield Page(events=body.get("value", []), cursor=cursor)

@@ -284,20 +284,20 @@ def test_concurrent_reconciliation_ends_with_one_bot(acme, monkeypatch):
     _, b = user_with_meeting(acme.project, "bob")
     reconcile_meetings(meeting_ids=[a.pk])
     (winner,) = live_bots(acme.project)
-    real_live_bots = reconcile._Reconciler._live_bots
     calls = {"n": 0}
 
-    def blind_first_lookup(self, project_id, keys):
+    def blind_lock(self, bot_ids, keys_by_project):
+        # As if the other worker's bot was committed just after our up-front lookup.
         calls["n"] += 1
-        return {} if calls["n"] == 1 else real_live_bots(self, project_id, keys)
+        return {}
 
-    monkeypatch.setattr(reconcile._Reconciler, "_live_bots", blind_first_lookup)
+    monkeypatch.setattr(reconcile._Reconciler, "lock", blind_lock)
     result = reconcile_meetings(meeting_ids=[b.pk])
     (bot,) = live_bots(acme.project)
     assert bot.pk == winner.pk
     assert set(bot.meetings.all()) == {a, b}
     assert Bot.objects.count() == 1
-    assert calls["n"] == 2 and result.created == set()
+    assert calls["n"] == 1 and result.created == set()
 
 
 def test_sweep_marks_ended_meetings(acme):

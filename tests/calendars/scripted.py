@@ -92,7 +92,7 @@ class ScriptedSession(CalendarSession):
                 and _overlaps(e, window.start.isoformat(), window.end.isoformat())
             ]
         for page in self._paged(items, str(len(self.store.log))):
-            self._request()
+            self.fetch_page(self._request)
             yield page
 
     def window_events(self, window):
@@ -104,7 +104,7 @@ class ScriptedSession(CalendarSession):
             and e["start"]["dateTime"] < window.end.isoformat()
         ]
         for page in self._paged(items, None):
-            self._request()
+            self.fetch_page(self._request)
             yield Page(events=page.events)
 
     def watch(self, *, address, token, channel_id, lifecycle_address):

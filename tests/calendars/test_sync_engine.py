@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from bots import reconcile
 from bots.models import Bot
-from calendars import jobs, providers, services
+from calendars import jobs, providers
 from calendars.models import Calendar, CalendarUser
 from calendars.providers.base import (
     AuthRevoked,
@@ -186,14 +187,19 @@ def test_revoked_grant_disconnects(store, calendar, enqueued):
 
 
 @pytest.mark.parametrize(
-    "error,min_delay",
-    [(RateLimited("slow down", retry_after=120), 120), (ProviderUnavailable("503"), 30)],
+    "errors,min_delay",
+    [
+        # Asks for more than a round waits (SYNC_PAGE_RETRY_MAX_WAIT_SECONDS): the round ends.
+        ([RateLimited("slow down", retry_after=120)], 120),
+        # Fails every attempt of the round (SYNC_PAGE_ATTEMPTS).
+        ([ProviderUnavailable("503")] * 4, 30),
+    ],
 )
-def test_rate_limits_and_outages_retry_later(store, calendar, error, min_delay):
+def test_rate_limits_and_outages_retry_later(store, calendar, errors, min_delay):
     store.put(google_event("a", NOW + timedelta(days=1)))
     sync_calendar_by_id(calendar.pk)
     store.put(google_event("b", NOW + timedelta(days=2)))
-    store.fail_next.append(error)
+    store.fail_next.extend(errors)
     result = sync_calendar_by_id(calendar.pk)
     assert result.status == "retry"
     calendar.refresh_from_db()
@@ -208,6 +214,26 @@ def test_rate_limits_and_outages_retry_later(store, calendar, error, min_delay):
     assert set(live(calendar)) == {"a", "b"}
     calendar.refresh_from_db()
     assert calendar.consecutive_sync_failures == 0
+    # A success ends the failure: nothing says "retrying" on a calendar that syncs.
+    assert calendar.connection_failure_data is None
+
+
+def test_a_failed_page_is_retried_within_the_round(store, calendar, page_retry_waits):
+    for n in range(6):
+        store.put(google_event(f"e{n}", NOW + timedelta(hours=n + 1)))
+    store.fail_next.extend(
+        [
+            ProviderUnavailable("503"),
+            RateLimited("slow down", retry_after=7),
+            ProviderUnavailable("x"),
+        ]
+    )
+    result = sync_calendar_by_id(calendar.pk)
+    assert (result.status, result.upserted) == ("synced", 6)
+    assert store.requests == 3 + 3  # three pages, three of their attempts failed
+    assert len(page_retry_waits) == 3
+    assert page_retry_waits[1] == 7  # Retry-After honoured
+    assert all(0 < wait <= 8 for wait in page_retry_waits)
 
 
 def test_crash_mid_sync_loses_nothing(store, calendar, monkeypatch):
@@ -219,7 +245,7 @@ def test_crash_mid_sync_loses_nothing(store, calendar, monkeypatch):
 
     def flaky(self):
         calls["n"] += 1
-        if calls["n"] == 2:  # the second page's request dies
+        if 2 <= calls["n"] <= 5:  # every attempt at the second page dies (SYNC_PAGE_ATTEMPTS)
             raise ProviderUnavailable("connection reset")
         real_request(self)
 
@@ -338,18 +364,38 @@ def test_missing_calendar_and_unknown_ids(store, db):
 def test_sweeper_queues_due_calendars_once(store, calendar, acme, enqueued):
     never_synced = calendar
     disconnected = CalendarFactory(project=acme.project, state=Calendar.State.DISCONNECTED)
+    five_minutes_ago = NOW - timedelta(minutes=5)
     recent = CalendarFactory(
-        project=acme.project, last_attempted_sync_at=NOW - timedelta(minutes=5)
+        project=acme.project,
+        last_attempted_sync_at=five_minutes_ago,
+        sync_finished_at=five_minutes_ago + timedelta(seconds=3),
     )
     stale = CalendarFactory(project=acme.project, last_attempted_sync_at=NOW - timedelta(hours=2))
     pushed = CalendarFactory(project=acme.project, last_attempted_sync_at=NOW, sync_due_at=NOW)
-    assert jobs.sweep_due_calendars() == 3
+    # Its worker died mid-sync: no outcome after the attempt, and the lease has expired.
+    died = CalendarFactory(
+        project=acme.project,
+        last_attempted_sync_at=five_minutes_ago,
+        sync_finished_at=NOW - timedelta(hours=1),
+        sync_lease_owner="killed-worker",
+        sync_lease_expires_at=five_minutes_ago + timedelta(seconds=20),
+    )
+    # Still running: its lease is held.
+    CalendarFactory(
+        project=acme.project,
+        last_attempted_sync_at=NOW,
+        sync_lease_owner="live-worker",
+        sync_lease_expires_at=NOW + timedelta(seconds=20),
+    )
+    assert jobs.sweep_due_calendars() == 4
     queued = {args[1] for args in enqueued}
-    assert queued == {str(never_synced.pk), str(stale.pk), str(pushed.pk)}
+    assert queued == {str(never_synced.pk), str(stale.pk), str(pushed.pk), str(died.pk)}
     assert str(disconnected.pk) not in queued and str(recent.pk) not in queued
     assert jobs.sweep_due_calendars() == 0  # already queued
     with time_machine.travel(NOW + timedelta(minutes=10), tick=False):
-        assert jobs.sweep_due_calendars() == 3  # the jobs were lost: queue again
+        # The jobs were lost: queue again; and the running sync's lease has expired without
+        # an outcome since: its worker died.
+        assert jobs.sweep_due_calendars() == 5
 
 
 def test_retention_and_horizon_roll(store, calendar):
@@ -423,13 +469,13 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     for n in range(filler):
         store.put(google_event(f"filler{n}", tomorrow + timedelta(hours=n)))
     reconciled = []
-    real = services.reconcile_meetings
+    real = reconcile.reconcile_meetings
 
     def spy(*, meeting_ids, **kwargs):
         reconciled.append(set(meeting_ids))
         return real(meeting_ids=meeting_ids, **kwargs)
 
-    monkeypatch.setattr(services, "reconcile_meetings", spy)
+    monkeypatch.setattr(reconcile, "reconcile_meetings", spy)
 
     assert sync_calendar_by_id(recording_calendar.pk).status == "synced"
 

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from calendars.models import Calendar
 from calendars.sync import sync_calendar_by_id
 
+BUSY_NOTE = " - another worker is syncing it; it syncs again when that one ends"
+
 
 class Command(BaseCommand):
     help = "Sync calendars now, in this process (for support staff): ids, or --all connected ones."
@@ -40,13 +42,18 @@ class Command(BaseCommand):
         failures = 0
         for position, calendar_id in enumerate(ids, start=1):
             result = sync_calendar_by_id(calendar_id)
-            failures += result.status not in ("synced", "busy")
+            failures += result.status != "synced"
+            note = BUSY_NOTE if result.status == "busy" else ""
             self.stdout.write(
                 f"{_bar(position, len(ids))} {calendar_id} {result.status}"
                 f" (+{result.upserted} changed, -{result.deleted} removed"
                 f"{', full' if result.full else ''}{', ' + result.error if result.error else ''})"
+                f"{note}"
             )
-        self.stdout.write(f"{len(ids)} calendar(s) synced, {failures} not.")
+        self.stdout.write(f"{len(ids) - failures} calendar(s) synced, {failures} not.")
+        if failures:
+            # Scripts and support staff must see that not everything synced (busy included).
+            raise CommandError(f"{failures} of {len(ids)} calendar(s) did not sync.")
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
