@@ -93,7 +93,10 @@ class BotFilterSerializer(serializers.Serializer):
         required=False, help_text="Bots joining before this time."
     )
     calendar_user_external_id = serializers.CharField(
-        required=False, max_length=255, help_text="Bots serving a meeting of this calendar user."
+        required=False,
+        max_length=255,
+        trim_whitespace=False,
+        help_text="Bots serving a meeting of this calendar user (exact match).",
     )
     meeting_id = serializers.UUIDField(
         required=False, help_text="Bots serving this calendar meeting."

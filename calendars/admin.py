@@ -40,6 +40,11 @@ class CalendarUserAdmin(BigTableAdmin):
     readonly_fields = ["id", "preferences_id", "created_at", "updated_at"]
     inlines = [CalendarInline]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "external_id":
+            kwargs["strip"] = False  # matched exactly: surrounding whitespace is refused
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
 
 @admin.register(Calendar)
 class CalendarAdmin(BigTableAdmin):

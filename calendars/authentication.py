@@ -2,6 +2,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from config.logging import bind_log_context
+from projects.validators import origin_allowed
 
 from . import tokens
 from .models import CalendarUser
@@ -37,7 +38,7 @@ class CalendarTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(str(exc)) from None
         origin = request.headers.get("Origin")
         allowed = calendar_user.project.cors_allowed_origins
-        if origin and allowed and origin.lower() not in allowed:
+        if origin and allowed and not origin_allowed(origin, allowed):
             raise exceptions.PermissionDenied(
                 f"Origin {origin} is not allowed for this project's calendar API."
             )

@@ -1,13 +1,18 @@
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
+from projects.validators import JsonObjectValidator
 
 from .platforms import Platform
+from .validators import check_external_id
+
+METADATA_MAX_BYTES = 8192
 
 
 class OAuthApp(BaseModel):
@@ -35,6 +40,15 @@ class OAuthApp(BaseModel):
     def __str__(self) -> str:
         return f"{self.get_platform_display()} app {self.client_id}"
 
+    def clean(self) -> None:
+        from .providers import get_provider
+
+        if self.platform in Platform.values:
+            try:
+                get_provider(self.platform).check_tenant(self.tenant)
+            except ValueError as exc:
+                raise ValidationError({"tenant": str(exc)}) from None
+
 
 class CalendarUser(BaseModel):
     """An end user of the customer's app, known by the customer's own id (`external_id`)."""
@@ -61,6 +75,12 @@ class CalendarUser(BaseModel):
 
     def __str__(self) -> str:
         return self.external_id
+
+    def clean(self) -> None:
+        try:
+            check_external_id(self.external_id)
+        except ValidationError as exc:
+            raise ValidationError({"external_id": exc.messages}) from None
 
 
 class CalendarQuerySet(models.QuerySet):
@@ -153,6 +173,12 @@ class Calendar(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_platform_display()} {self.email or self.pk}"
+
+    def clean(self) -> None:
+        try:
+            JsonObjectValidator(METADATA_MAX_BYTES)(self.metadata)
+        except ValidationError as exc:
+            raise ValidationError({"metadata": exc.messages}) from None
 
     def set_state(self, state: str, *, failure: dict | None = None) -> None:
         """Move to `state`, recording why in the history. Caller saves."""

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from projects.models import Project
-from projects.validators import normalize_origin
+from projects.validators import normalize_origin, origin_allowed
 
 from . import services, tokens
 from .models import Calendar, CalendarUser, OAuthApp
@@ -132,11 +132,11 @@ def check_redirect_url(url: str, *, project: Project) -> None:
         origin = normalize_origin(f"{parts.scheme}://{parts.netloc}")
     except ValidationError:
         raise ConnectError("redirect_not_allowed", "the redirect URL is not valid") from None
-    allowed = set(project.allowed_redirect_origins) or default_redirect_origins()
+    allowed = project.allowed_redirect_origins or default_redirect_origins()
     local_dev = (
         settings.DEBUG and not project.allowed_redirect_origins and parts.hostname in LOOPBACK_HOSTS
     )
-    if origin in allowed or local_dev:
+    if origin_allowed(origin, allowed) or local_dev:
         return
     raise ConnectError(
         "redirect_not_allowed",

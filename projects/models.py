@@ -3,8 +3,11 @@ import secrets
 import uuid
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from .validators import normalize_origins
 
 API_KEY_PREFIX = "csk_"
 API_KEY_VISIBLE_CHARS = 12
@@ -53,6 +56,28 @@ class Project(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The rules the API applies, for the admin's form too: origins normalised, a known
+        dispatch backend, and a bot_config that is an object the backend accepts."""
+        from bots.backends import BACKENDS, validate_bot_config
+
+        errors = {}
+        for name in ("allowed_redirect_origins", "cors_allowed_origins"):
+            try:
+                setattr(self, name, normalize_origins(getattr(self, name)))
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if self.bot_dispatch_backend not in BACKENDS:
+            errors["bot_dispatch_backend"] = [
+                f"Unknown backend; use one of: {', '.join(sorted(BACKENDS))}."
+            ]
+        try:
+            validate_bot_config(self.bot_config, backend=self.bot_dispatch_backend)
+        except ValidationError as exc:
+            errors["bot_config"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
 
 
 class ApiKeyQuerySet(models.QuerySet):

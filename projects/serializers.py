@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from bots.backends import BACKENDS
+from bots.backends import BACKENDS, validate_bot_config
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
 from config.api.serializers import StrictModelSerializer, StrictSerializer
@@ -48,7 +48,25 @@ class ProjectSerializer(StrictModelSerializer):
             "bot_join_lead_seconds": {"max_value": 3600},
             "sync_days_past": {"max_value": 60},
             "sync_days_future": {"min_value": 1, "max_value": 365},
+            "bot_config": {
+                "help_text": "A JSON object sent with every bot (merged under an event's own); "
+                "it must fit the dispatch backend (see the README)."
+            },
         }
+
+    def validate(self, attrs):
+        if "bot_config" in attrs or "bot_dispatch_backend" in attrs:
+            project = self.instance
+            try:
+                validate_bot_config(
+                    attrs.get("bot_config", project.bot_config if project else {}),
+                    backend=attrs.get(
+                        "bot_dispatch_backend", project.bot_dispatch_backend if project else "local"
+                    ),
+                )
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"bot_config": exc.messages}) from None
+        return attrs
 
 
 class ApiKeySerializer(serializers.ModelSerializer):

@@ -3,9 +3,18 @@
 A project picks one with `Project.bot_dispatch_backend`.
 """
 
+from functools import cache
+
+from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from projects.validators import JsonObjectValidator
 
 from .base import BackendError, BotBackend
+
+BOT_CONFIG_MAX_BYTES = 32768
 
 BACKENDS = {
     "local": "bots.backends.local.LocalBackend",
@@ -34,3 +43,33 @@ def get_backend(name: str) -> BotBackend:
 
 def backend_choices() -> list[tuple[str, str]]:
     return [(name, get_backend(name).label) for name in sorted(BACKENDS)]
+
+
+def validate_bot_config(config, *, backend: str) -> None:
+    """A `bot_config` (the project's preset, or one event's) must be a JSON object within limits
+    and fit the backend it goes to: no key calsync sets itself, and its schema where it has one.
+    Raises Django's ValidationError. (An unknown backend name is the backend field's error.)"""
+    JsonObjectValidator(BOT_CONFIG_MAX_BYTES)(config)
+    if backend not in BACKENDS:
+        return
+    impl = get_backend(backend)
+    reserved = sorted(impl.reserved_config_keys & set(config))
+    if reserved:
+        raise ValidationError(
+            f"{', '.join(reserved)}: set by calsync for every bot; remove from bot_config.",
+            code="reserved_key",
+        )
+    validator = _schema_validator(backend)
+    error = best_match(validator.iter_errors(config)) if validator else None
+    if error is not None:
+        where = "bot_config" + "".join(f"[{part!r}]" for part in error.absolute_path)
+        raise ValidationError(
+            f"{where}: {error.message[:200]} (the {impl.label} backend's schema).",
+            code="bot_config_schema",
+        )
+
+
+@cache
+def _schema_validator(backend: str) -> Draft202012Validator | None:
+    schema = get_backend(backend).config_schema
+    return Draft202012Validator(schema) if schema else None

@@ -40,6 +40,43 @@ RETRYABLE_STATUSES = {401, 403, 408, 429}
 REFUSED_IN_CURRENT_STATE = {400, 405, 409}
 
 
+# What a bot_config may hold: Attendee's settings groups are objects, its per-bot webhooks a list
+# of {url, triggers}. Other keys pass through for Attendee to judge (it gains settings often).
+_SETTINGS_GROUPS = (
+    "bot_chat_message",
+    "bot_image",
+    "automatic_leave_settings",
+    "callback_settings",
+    "debug_settings",
+    "external_media_storage_settings",
+    "google_meet_settings",
+    "recording_settings",
+    "rtmp_settings",
+    "teams_settings",
+    "transcription_settings",
+    "voice_agent_settings",
+    "websocket_settings",
+    "zoom_settings",
+)
+CONFIG_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **{name: {"type": "object"} for name in _SETTINGS_GROUPS},
+        "webhooks": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["url", "triggers"],
+                "properties": {
+                    "url": {"type": "string", "pattern": "^https://"},
+                    "triggers": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                },
+            },
+        },
+    },
+}
+
+
 def _excerpt(response: requests.Response) -> str:
     return response.content[:ERROR_EXCERPT].decode("utf-8", errors="replace")
 
@@ -118,6 +155,10 @@ def _metadata(bot: Bot) -> dict[str, str]:
 class AttendeeBackend(BotBackend):
     name = "attendee"
     label = "Attendee-compatible bot API"
+    config_schema = CONFIG_SCHEMA
+    reserved_config_keys = frozenset(
+        {"meeting_url", "bot_name", "join_at", "metadata", "deduplication_key"}
+    )
 
     def _client(self, bot: Bot) -> _Client:
         config = BotBackendConfig.objects.filter(project_id=bot.project_id).first()

@@ -56,6 +56,10 @@ class BotBackend(ABC):
     label: str = ""
     #: create/update/delete call another service (so they are slow and may fail)
     remote: bool = True
+    #: JSON Schema (2020-12) a project's or an event's `bot_config` must match; None: any object.
+    config_schema: dict | None = None
+    #: Keys calsync fills in itself for every bot, which a `bot_config` may therefore not set.
+    reserved_config_keys: frozenset[str] = frozenset()
 
     @abstractmethod
     def create(self, bot: Bot) -> Ack:

@@ -1,4 +1,5 @@
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,15 @@ from .base import (
 GRAPH_SCOPE_ROOT = "https://graph.microsoft.com/"
 CALENDAR_SCOPE = GRAPH_SCOPE_ROOT + "Calendars.Read"
 
+# A tenant is one path segment of the authority URL: one of the three audiences, a directory
+# (tenant) id or a verified domain name of the directory.
+TENANT_AUDIENCES = frozenset({"common", "organizations", "consumers"})
+TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+TENANT_DOMAIN = re.compile(
+    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})",
+    re.I,
+)
+
 
 def _scope_name(scope: str) -> str:
     """Graph answers with full URLs or bare names; compare bare names."""
@@ -47,8 +57,18 @@ class MicrosoftProvider(Provider):
     authorization_scopes = ("offline_access", "openid", "email", CALENDAR_SCOPE)
     calendar_scopes = frozenset({"calendars.read", "calendars.readwrite"})
 
+    def check_tenant(self, tenant: str) -> None:
+        if not tenant or tenant.lower() in TENANT_AUDIENCES:
+            return
+        if not (TENANT_ID.fullmatch(tenant) or TENANT_DOMAIN.fullmatch(tenant)):
+            raise ValueError(
+                "Use common, organizations, consumers, the directory (tenant) id or one of its "
+                "domain names, e.g. contoso.onmicrosoft.com."
+            )
+
     def authority(self, client: OAuthClient) -> str:
-        return f"{settings.MICROSOFT_AUTHORITY_HOST}/{client.tenant or 'common'}"
+        # Quoted: whatever is stored stays one path segment of our own authority host.
+        return f"{settings.MICROSOFT_AUTHORITY_HOST}/{quote(client.tenant or 'common', safe='')}"
 
     def authorization_url(self, *, client: OAuthClient, redirect_uri: str, state: str) -> str:
         query = {

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from calendars.models import Calendar, CalendarUser
 from calendars.platforms import Platform
+from calendars.validators import EXTERNAL_ID_MAX_LENGTH, check_external_id
 from config.api.serializers import StrictModelSerializer, StrictSerializer
 from meetings.models import Meeting
 
@@ -17,9 +18,23 @@ INVITE_KEYS = {
 }
 
 
+class ExternalIdField(serializers.CharField):
+    """A calendar user's id in the customer's system, taken exactly as sent: never trimmed, so
+    `"alice"` and `" alice "` cannot become one user (the second is refused)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            max_length=EXTERNAL_ID_MAX_LENGTH,
+            trim_whitespace=False,
+            validators=[check_external_id],
+            **kwargs,
+        )
+
+
 class AuthenticateSerializer(StrictSerializer):
-    user_id = serializers.CharField(
-        min_length=1, max_length=255, help_text="The unique id of the user in your system."
+    user_id = ExternalIdField(
+        help_text="The unique id of the user in your system, matched exactly (no surrounding "
+        "whitespace or control characters)."
     )
 
 
@@ -85,7 +100,7 @@ class CalendarUserUpdateSerializer(StrictSerializer):
     ignored_fields = ("id", "connections")
 
     preferences = PreferencesSerializer(required=False)
-    external_id = serializers.CharField(min_length=1, max_length=255, required=False)
+    external_id = ExternalIdField(required=False)
 
 
 class DisconnectSerializer(StrictSerializer):

@@ -1,30 +1,25 @@
 """Server API wire format (Attendee / Meeting BaaS / Aitronos style). Shapes only, no rules."""
 
-import json
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from bots import backends as bot_backends
 from bots.serializers import BotSerializer, CalendarUserRefSerializer
 from calendars.models import Calendar, CalendarUser
 from calendars.platforms import Platform
-from calendars.recall_v1.serializers import AttendeeSerializer
+from calendars.recall_v1.serializers import AttendeeSerializer, ExternalIdField
 from config.api.serializers import StrictSerializer
 from meetings.models import BotSchedule, Meeting
+from projects.validators import JsonObjectValidator
 
 METADATA_MAX_BYTES = 8192
-BOT_CONFIG_MAX_BYTES = 32768
+BOT_CONFIG_MAX_BYTES = bot_backends.BOT_CONFIG_MAX_BYTES
 
 
 def _json_object(max_bytes: int, help_text: str):
-    def validate(value):
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
-        if len(json.dumps(value, separators=(",", ":"))) > max_bytes:
-            raise serializers.ValidationError(f"Must be at most {max_bytes} bytes as JSON.")
-        return value
-
-    return serializers.JSONField(required=False, validators=[validate], help_text=help_text)
+    return serializers.JSONField(
+        required=False, validators=[JsonObjectValidator(max_bytes)], help_text=help_text
+    )
 
 
 # --- calendars ---------------------------------------------------------------------------------
@@ -53,10 +48,10 @@ class CalendarCreateSerializer(StrictSerializer):
         allow_null=True,
         help_text="Unique within the project: a second create with it is a 409.",
     )
-    external_id = serializers.CharField(
-        max_length=255,
+    external_id = ExternalIdField(
         required=False,
-        help_text="Attach the calendar to this calendar user (created on first use).",
+        help_text="Attach the calendar to this calendar user (created on first use; matched "
+        "exactly).",
     )
 
 
@@ -104,7 +99,10 @@ class CalendarFilterSerializer(StrictSerializer):
     platform = serializers.ChoiceField(choices=Platform.choices, required=False)
     deduplication_key = serializers.CharField(max_length=2000, required=False)
     external_id = serializers.CharField(
-        max_length=255, required=False, help_text="Calendars of this calendar user."
+        max_length=255,
+        required=False,
+        trim_whitespace=False,
+        help_text="Calendars of this calendar user (exact match).",
     )
     created_at_gte = serializers.DateTimeField(required=False)
     created_at_lte = serializers.DateTimeField(required=False)
@@ -295,7 +293,18 @@ class BotQuerySerializer(StrictSerializer):
     )
 
 
-class BotCreateSerializer(StrictSerializer):
+class _BotConfigSerializer(StrictSerializer):
+    """`bot_config` must fit the project's dispatch backend (context `project`), as the
+    project's own preset must."""
+
+    def validate_bot_config(self, value: dict) -> dict:
+        project = self.context.get("project")
+        if project is not None:
+            bot_backends.validate_bot_config(value, backend=project.bot_dispatch_backend)
+        return value
+
+
+class BotCreateSerializer(_BotConfigSerializer):
     bot_name = serializers.CharField(max_length=100)
     bot_config = _json_object(
         BOT_CONFIG_MAX_BYTES, "Sent to the bot backend with the bot (merged over the project's)."
@@ -303,7 +312,7 @@ class BotCreateSerializer(StrictSerializer):
     deduplication_key = serializers.CharField(max_length=1900, required=False, allow_null=True)
 
 
-class BotUpdateSerializer(StrictSerializer):
+class BotUpdateSerializer(_BotConfigSerializer):
     bot_name = serializers.CharField(max_length=100, required=False)
     bot_config = _json_object(BOT_CONFIG_MAX_BYTES, "Replaces the bot's config.")
     deduplication_key = serializers.CharField(max_length=1900, required=False, allow_null=True)

@@ -260,7 +260,7 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         fields = dict(query.validated_data)
         if body_serializer is not None:
-            body = body_serializer(data=request.data)
+            body = body_serializer(data=request.data, context={"project": request_project(request)})
             body.is_valid(raise_exception=True)
             fields.update(body.validated_data)
         try:
@@ -329,7 +329,9 @@ class CalendarUserViewSet(ProjectScopedMixin, mixins.ListModelMixin, viewsets.Ge
     serializer_class = ServerCalendarUserSerializer
     pagination_class = CalendarPagination
     lookup_field = "external_id"
-    lookup_value_regex = "[^/]+"
+    # Any id, `/` included (percent-encoded as %2F, which arrives decoded); an id that ends
+    # with `/` needs the trailing slash.
+    lookup_value_regex = ".+?"
 
     def retrieve(self, request, external_id=None):
         return Response(self.get_serializer(self.get_object()).data)
