@@ -175,7 +175,14 @@ def _oauth_callback(provider: str) -> dict:
                     "`error_description` in its query.",
                     "headers": {"Location": {"schema": {"type": "string"}}},
                 },
-                "400": {"description": failure, "content": _HTML_PAGE},
+                "400": {
+                    "description": f"{failure} A request the API layer refuses before the "
+                    "view (NUL characters in the query) gets the JSON error envelope instead.",
+                    "content": {
+                        **_HTML_PAGE,
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+                    },
+                },
                 "401": {"description": failure, "content": _HTML_PAGE},
                 "502": {
                     "description": "The provider could not be reached or failed "
