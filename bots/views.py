@@ -1,17 +1,16 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.api.exceptions import ApiError
+from config.api.ids import UUID_PATTERN
+from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from projects.scoping import ProjectScopedMixin
 
 from . import selectors, services
 from .serializers import BotFilterSerializer, BotSerializer, BotStatusReportSerializer
-
-UUID_PATTERN = "[0-9a-fA-F-]{36}"
 
 
 class BotPagination(CursorPagination):

@@ -6,10 +6,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from config.api.exceptions import ApiError
+from config.api.ids import UUID_PATTERN
+from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from projects.authentication import request_project
 from projects.scoping import ProjectScopedMixin
@@ -24,9 +25,6 @@ from .serializers import (
     WebhookEndpointSerializer,
     WebhookEndpointWithSecretSerializer,
 )
-
-UUID_PATTERN = "[0-9a-fA-F-]{36}"
-
 
 ENDPOINT_DISABLED = error_response("The endpoint is disabled (`endpoint_disabled`).")
 

@@ -1,6 +1,8 @@
 from django.urls import re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from calendars import views_oauth
+from config.api.ids import UUID_PATTERN
 
 from . import views
 
@@ -18,14 +20,22 @@ urlpatterns = [
     route("meetings", views.MeetingListView.as_view(), "calendar-meetings"),
     route("meetings/refresh", views.MeetingRefreshView.as_view(), "calendar-meetings-refresh"),
     route(
-        r"meetings/(?P<meeting_id>[0-9a-fA-F-]{32,36})",
+        rf"meetings/(?P<meeting_id>{UUID_PATTERN})",
         views.MeetingDetailView.as_view(),
         "calendar-meeting",
     ),
     route("sync", views.CalendarSyncView.as_view(), "calendar-sync"),
     route("oauth_url", views.OAuthUrlView.as_view(), "calendar-oauth-url"),
+    # GET-only pages (require_GET): CSRF checks only the other methods, which the views refuse;
+    # exempt, they answer those 405 instead of CSRF's 403.
     route(
-        "google_oauth_callback", views_oauth.google_oauth_callback, "calendar-google-oauth-callback"
+        "google_oauth_callback",
+        csrf_exempt(views_oauth.google_oauth_callback),
+        "calendar-google-oauth-callback",
     ),
-    route("ms_oauth_callback", views_oauth.ms_oauth_callback, "calendar-ms-oauth-callback"),
+    route(
+        "ms_oauth_callback",
+        csrf_exempt(views_oauth.ms_oauth_callback),
+        "calendar-ms-oauth-callback",
+    ),
 ]

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import pagination, status, throttling
+from rest_framework import status, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +18,7 @@ from calendars.authentication import (
 from calendars.models import Calendar, CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.exceptions import ApiError
+from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings.models import Meeting
 from meetings.services import meeting_set_override
@@ -132,7 +133,7 @@ class CalendarUsersView(APIView):
         return Response(CalendarUserSerializer(users, many=True).data)
 
 
-class CalendarUserPagination(pagination.CursorPagination):
+class CalendarUserPagination(CursorPagination):
     ordering = ("created_at", "id")
     page_size = 100
 

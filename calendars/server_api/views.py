@@ -5,7 +5,6 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from calendars import services
@@ -18,6 +17,8 @@ from calendars.providers.base import (
     ProviderError,
 )
 from config.api.exceptions import ApiError
+from config.api.ids import UUID_PATTERN
+from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings import selectors
 from meetings import services as meeting_services
@@ -43,7 +44,6 @@ from .serializers import (
     SyncSummarySerializer,
 )
 
-UUID_PATTERN = "[0-9a-fA-F-]{36}"
 TAGS = ["Server API: calendars"]
 
 
