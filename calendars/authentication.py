@@ -2,6 +2,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 from config.logging import bind_log_context
+from projects.models import API_KEY_PREFIX
 from projects.validators import origin_allowed
 
 from . import tokens
@@ -16,9 +17,10 @@ class CalendarUserPrincipal:
     is_authenticated = True
     is_anonymous = False
 
-    def __init__(self, calendar_user: CalendarUser):
+    def __init__(self, calendar_user: CalendarUser, api_key_id: str | None = None):
         self.calendar_user = calendar_user
         self.project = calendar_user.project
+        self.api_key_id = api_key_id  # the API key the token was minted with
 
 
 class CalendarTokenAuthentication(authentication.BaseAuthentication):
@@ -32,10 +34,17 @@ class CalendarTokenAuthentication(authentication.BaseAuthentication):
                 token = parts[1]
         if not token:
             return None
+        token = token.strip()
+        if token.startswith(API_KEY_PREFIX):
+            raise exceptions.AuthenticationFailed(
+                "This is an API key; this route takes a calendar auth token "
+                f"({TOKEN_HEADER}) from POST /api/v1/calendar/authenticate/."
+            )
         try:
-            calendar_user = tokens.verify(token.strip())
+            verified = tokens.verify_token(token)
         except tokens.InvalidCalendarToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
+        calendar_user = verified.calendar_user
         origin = request.headers.get("Origin")
         allowed = calendar_user.project.cors_allowed_origins
         if origin and allowed and not origin_allowed(origin, allowed):
@@ -45,7 +54,7 @@ class CalendarTokenAuthentication(authentication.BaseAuthentication):
         bind_log_context(
             project_id=str(calendar_user.project_id), calendar_user_id=str(calendar_user.pk)
         )
-        return CalendarUserPrincipal(calendar_user), token
+        return CalendarUserPrincipal(calendar_user, verified.api_key_id), token
 
     def authenticate_header(self, request) -> str:
         return "Bearer"

@@ -166,9 +166,15 @@ def oauth_client(project: Project, platform: str) -> OAuthClient:
 
 
 def authorization(
-    *, calendar_user: CalendarUser, platform: str, success_url: str | None, error_url: str | None
+    *,
+    calendar_user: CalendarUser,
+    platform: str,
+    success_url: str | None,
+    error_url: str | None,
+    api_key_id=None,
 ) -> dict:
-    """Everything a client needs to start the flow: the provider URL with a well-formed state."""
+    """Everything a client needs to start the flow: the provider URL with a well-formed state.
+    The state's token is bound to `api_key_id`, the key behind the caller's own token."""
     project = calendar_user.project
     for url in (success_url, error_url):
         if url:
@@ -176,7 +182,7 @@ def authorization(
     client = oauth_client(project, platform)
     redirect_uri = callback_url(platform)
     state = {
-        "recall_calendar_auth_token": tokens.mint(calendar_user),
+        "recall_calendar_auth_token": tokens.mint(calendar_user, api_key_id=api_key_id),
         REDIRECT_URL_KEYS[platform]: redirect_uri,
     }
     if success_url:

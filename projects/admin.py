@@ -4,6 +4,7 @@ from calendars.models import OAuthApp
 
 from .admin_utils import masked_secret
 from .models import ApiKey, Project
+from .services import api_key_revoke
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -47,8 +48,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Revoke selected API keys")
+    @admin.action(description="Revoke selected API keys (even a project's last one)")
     def revoke(self, request, queryset):
         for api_key in queryset.active():
-            api_key.revoke()
-        messages.success(request, "Revoked.")
+            api_key_revoke(api_key=api_key, allow_last=True)
+        messages.success(request, "Revoked; calendar auth tokens minted with them stop working.")

@@ -3,7 +3,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from config.logging import bind_log_context
 
-from .models import ApiKey, Project
+from .models import API_KEY_PREFIX, ApiKey, Project
 
 
 class ProjectPrincipal:
@@ -20,13 +20,28 @@ class ProjectPrincipal:
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>` (scheme case-insensitive), as Recall and Attendee clients send."""
+    """`Authorization: Token <key>` (scheme case-insensitive), as Recall and Attendee clients send.
+
+    `Bearer <key>` is accepted too for an API key (many HTTP clients only speak Bearer): the key's
+    `csk_` prefix tells it apart from a calendar auth token, and it is the same secret either way.
+    Any other Bearer value on these routes is refused with a message naming the right scheme.
+    """
 
     keyword = "token"
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
-        if not header or header[0].lower() != self.keyword:
+        if not header:
+            return None
+        scheme = header[0].lower()
+        if scheme == "bearer" and len(header) == 2 and header[1].startswith(API_KEY_PREFIX):
+            scheme = self.keyword
+        elif scheme == "bearer":
+            raise exceptions.AuthenticationFailed(
+                "This endpoint takes an API key: send 'Authorization: Token <API key>'. "
+                "Calendar auth tokens work on the /api/v1/calendar/ routes that act for a user."
+            )
+        if scheme != self.keyword:
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
@@ -68,6 +83,6 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "`Token <API key>`. Keys are created with `manage.py create_project` "
-            "or `POST /api/v1/api_keys/`.",
+            "description": "`Token <API key>` (`Bearer <API key>` is accepted too). Keys are "
+            "created with `manage.py create_project` or `POST /api/v1/api_keys/`.",
         }

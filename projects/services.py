@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from calendars.models import OAuthApp
 
@@ -25,6 +26,28 @@ def project_create(
         oauth_app_set(project=project, platform=platform, **credentials)
     _, raw_key = ApiKey.issue(project=project, name=api_key_name)
     return project, raw_key
+
+
+class LastActiveKey(Exception):
+    """Revoking this key would leave its project without an active key."""
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, allow_last: bool = False) -> ApiKey:
+    """Revoke a key; calendar auth tokens minted with it stop working at once. The project's
+    last active key is refused (LastActiveKey) unless `allow_last` (staff): over the API that
+    would lock the project out for good. Revoking a revoked key changes nothing."""
+    # Serialize revocations per project (a no-op write takes the row lock on PostgreSQL and the
+    # write lock on SQLite), so two requests cannot each revoke one of the last two keys.
+    Project.objects.filter(pk=api_key.project_id).update(updated_at=F("updated_at"))
+    api_key = ApiKey.objects.get(pk=api_key.pk)
+    if not api_key.is_active:
+        return api_key
+    others = ApiKey.objects.active().filter(project_id=api_key.project_id).exclude(pk=api_key.pk)
+    if not allow_last and not others.exists():
+        raise LastActiveKey
+    api_key.revoke()
+    return api_key
 
 
 @transaction.atomic

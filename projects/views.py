@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
+from config.api.exceptions import ApiError
 
 from .authentication import request_project
 from .models import ApiKey
@@ -17,7 +18,7 @@ from .serializers import (
     OAuthAppSerializer,
     ProjectSerializer,
 )
-from .services import oauth_app_set
+from .services import LastActiveKey, api_key_revoke, oauth_app_set
 
 
 class ProjectViewSet(viewsets.GenericViewSet):
@@ -56,7 +57,15 @@ class ApiKeyViewSet(
         return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: ApiKey) -> None:
-        instance.revoke()
+        try:
+            api_key_revoke(api_key=instance)
+        except LastActiveKey:
+            raise ApiError(
+                "last_active_key",
+                "This is the project's last active API key: create another one first "
+                "(revoking it would lock the project out).",
+                status.HTTP_409_CONFLICT,
+            ) from None
 
 
 class OAuthAppViewSet(ProjectScopedMixin, viewsets.GenericViewSet):

@@ -83,7 +83,7 @@ class AuthenticateView(APIView):
         calendar_user = services.calendar_user_get_or_create(
             project=request_project(request), external_id=data.validated_data["user_id"]
         )
-        return Response({"token": tokens.mint(calendar_user)})
+        return Response({"token": tokens.mint(calendar_user, api_key_id=request.auth.pk)})
 
 
 @extend_schema(tags=TAGS)
@@ -301,6 +301,7 @@ class OAuthUrlView(CalendarTokenView):
                 platform=query.validated_data["platform"],
                 success_url=query.validated_data.get("success_url"),
                 error_url=query.validated_data.get("error_url"),
+                api_key_id=request.user.api_key_id,
             )
         except oauth.ConnectError as exc:
             raise ApiError(exc.code, exc.reason) from None

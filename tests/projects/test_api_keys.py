@@ -29,7 +29,7 @@ def test_scheme_is_case_insensitive(anon, acme, scheme):
     assert response.json()["id"] == str(acme.project.id)
 
 
-@pytest.mark.parametrize("header", ["Token", "Token a b", "Bearer {key}", "{key}"])
+@pytest.mark.parametrize("header", ["Token", "Token a b", "Bearer", "Basic {key}", "{key}"])
 def test_malformed_or_foreign_scheme_is_401(anon, acme, header):
     anon.credentials(HTTP_AUTHORIZATION=header.format(key=acme.raw_key))
     assert anon.get(PROJECT_URL).status_code == 401
