@@ -21,7 +21,12 @@ def current_request_id() -> str | None:
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         fields = _context.get() or {}
-        record.request_id = fields.get("request_id", "-")
+        # Django logs a request's 5xx (`django.request`) after the middleware has left, so the
+        # context is gone by then; that record carries the request itself.
+        request_id = fields.get("request_id") or getattr(
+            getattr(record, "request", None), "request_id", None
+        )
+        record.request_id = request_id or "-"
         for key, value in fields.items():
             if not hasattr(record, key):
                 setattr(record, key, value)

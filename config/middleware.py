@@ -3,15 +3,20 @@ import re
 import time
 import uuid
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import (
     HttpResponseBadRequest,
     HttpResponseForbidden,
     HttpResponseNotAllowed,
     HttpResponseNotFound,
     HttpResponseServerError,
+    JsonResponse,
 )
 
 from .api.errors import error_response
+from .api.exceptions import ApiError, api_error_for, invalid_request, payload_too_large
+from .api.parsers import loads as load_json
 from .logging import reset_log_context
 
 logger = logging.getLogger("calsync.request")
@@ -66,24 +71,130 @@ DJANGO_ERROR_RESPONSES = (
     HttpResponseNotFound,
     HttpResponseServerError,
 )
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Pauses before the new attempts of a read-only request that met a transient database conflict.
+RETRY_PAUSES = (0.05, 0.2)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def api_error_response(error: ApiError) -> JsonResponse:
+    response = error_response(
+        error.status_code,
+        code=error.code,
+        message=error.message,
+        headers=error.headers,
+        errors=error.errors,
+    )
+    response.transient_db_error = error.code == "retry_later"
+    return response
 
 
 class ApiErrorMiddleware:
-    """Under /api/, errors that Django answers itself (404 of an unknown path, 405 of a plain
-    view, an unhandled exception) get the API's JSON envelope instead of an HTML page."""
+    """Under /api/, every error has the JSON envelope: the ones Django answers itself (404 of
+    an unknown path, 405 of a plain view, an exception), and DRF's errors on views whose
+    renderer is not JSON (the schema's YAML). A read-only request that met a transient database
+    conflict (deadlock, serialization failure) runs again before it answers 503 `retry_later`;
+    a write is not repeated here (its body is consumed, and it may have done things a database
+    rollback does not undo): the client retries it after `Retry-After`."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if is_api_path(request.path) and isinstance(response, DJANGO_ERROR_RESPONSES):
+        if not is_api_path(request.path):
+            return response
+        if request.method in SAFE_METHODS:
+            for pause in RETRY_PAUSES:
+                if not getattr(response, "transient_db_error", False):
+                    break
+                _sleep(pause)
+                response = self.get_response(request)
+        if isinstance(response, DJANGO_ERROR_RESPONSES):
             headers = {"Allow": response["Allow"]} if response.has_header("Allow") else None
             return error_response(response.status_code, headers=headers)
+        if getattr(response, "exception", False) and not _is_json(response):
+            return _as_json(response)
         return response
 
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
             return None
+        error = api_error_for(exception)
+        if error is not None:
+            return api_error_response(error)
         error_logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500)
+
+
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+def _as_json(response) -> JsonResponse:
+    """A DRF error response (its data is the envelope) rendered as JSON, headers kept."""
+    json_response = JsonResponse(response.data, status=response.status_code)
+    for name, value in response.items():
+        if name.lower() not in ("content-type", "content-length"):
+            json_response[name] = value
+    return json_response
+
+
+class RequestGuardMiddleware:
+    """Refuses, before any view runs, input that no view can handle: NUL characters in the path
+    or query (everywhere: PostgreSQL text cannot hold them); and under /api/ a Host the service
+    does not answer to, a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413 `payload_too_large`) and
+    a JSON body nested too deep or with unstorable strings (`config/api/parsers.py`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        api = is_api_path(request.path)
+        try:
+            if "\x00" in request.path or _query_has_nul(request.META.get("QUERY_STRING", "")):
+                raise invalid_request("NUL characters are not allowed in the path or query.")
+            if api:
+                self.check_api_request(request)
+        except ApiError as error:
+            if api:
+                return api_error_response(error)
+            return HttpResponseBadRequest(error.message, content_type="text/plain")
+        return self.get_response(request)
+
+    def check_api_request(self, request) -> None:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            raise api_error_for(DisallowedHost()) from None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise invalid_request("The Content-Length header is not a number.") from None
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and length > limit:
+            raise payload_too_large()
+        if length:
+            _check_json_body(request.body)
+
+
+def _query_has_nul(query_string: str) -> bool:
+    return "%00" in query_string or "\x00" in query_string
+
+
+def _check_json_body(body: bytes) -> None:
+    """Refuse a body that is JSON we do not accept. Anything that is not JSON is left to the
+    view (DRF answers `parse_error` or 415; the push receivers their own 400)."""
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return
+    try:
+        load_json(text)
+    except ValueError:
+        return

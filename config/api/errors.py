@@ -24,7 +24,7 @@ STATUS_CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
-    413: "request_too_large",
+    413: "payload_too_large",
     415: "unsupported_media_type",
     429: "throttled",
     500: "internal_error",
@@ -37,7 +37,9 @@ STATUS_MESSAGES = {
     403: "You do not have permission to perform this action.",
     404: "Not found.",
     405: "Method not allowed.",
+    413: "The request body is too large.",
     500: "An unexpected error occurred. Quote the request id when reporting it.",
+    503: "The service is busy. Try again shortly.",
 }
 
 
@@ -50,10 +52,16 @@ def error_body(code: str, message: str, *, errors: dict | None = None) -> dict:
 
 
 def error_response(
-    status: int, *, code: str | None = None, message: str | None = None, headers: dict | None = None
+    status: int,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    headers: dict | None = None,
+    errors: dict | None = None,
 ) -> JsonResponse:
     body = error_body(
         code or STATUS_CODES.get(status, "error"),
         message or STATUS_MESSAGES.get(status, "Request failed."),
+        errors=errors,
     )
     return JsonResponse(body, status=status, headers=headers)
