@@ -31,14 +31,29 @@ class EndpointHealthFilter(admin.SimpleListFilter):
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=2000, assume_scheme="https")
+    allow_private_addresses = forms.BooleanField(
+        required=False,
+        help_text="Deliver even when this URL resolves to a private, loopback or link-local "
+        "address (a receiver inside your own network). Covers this exact URL only: when the "
+        "URL changes, the allowance ends.",
+    )
 
     class Meta:
         model = WebhookEndpoint
         fields = ["project", "url", "description", "event_types", "is_active"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("allow_private_addresses", self.instance.allow_private_addresses)
+
+    def save(self, commit=True):
+        # Bound to the URL as saved now: ticked, staff approve exactly this URL.
+        self.instance.allow_private_addresses = self.cleaned_data["allow_private_addresses"]
+        return super().save(commit)
+
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("url") and "url" in self.changed_data:
+        if cleaned.get("url") and {"url", "allow_private_addresses"} & set(self.changed_data):
             try:
                 services.validate_endpoint_url(
                     cleaned["url"], allow_private=cleaned.get("allow_private_addresses", False)
@@ -52,7 +67,12 @@ class WebhookEndpointForm(forms.ModelForm):
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
     list_display = ["url", "project", "is_active", "failing_since", "disabled_reason", "created_at"]
-    list_filter = [EndpointHealthFilter, "is_active", "allow_private_addresses", "project"]
+    list_filter = [
+        EndpointHealthFilter,
+        "is_active",
+        ("private_addresses_url", admin.EmptyFieldListFilter),
+        "project",
+    ]
     list_select_related = ["project"]
     search_fields = ["url", "=id", "description", "project__name"]
     raw_id_fields = ["project"]

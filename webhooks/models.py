@@ -34,10 +34,14 @@ class WebhookEndpoint(BaseModel):
         editable=False,
         help_text="First failed attempt since the last success; after 5 days it is disabled.",
     )
-    allow_private_addresses = models.BooleanField(
-        default=False,
-        help_text="Staff only: deliver even when the URL resolves to a private, loopback or "
-        "link-local address (a receiver inside your own network).",
+    # Staff's allowance to reach private addresses, bound to the exact URL they approved: once
+    # the URL changes it no longer applies (see `allow_private_addresses`).
+    private_addresses_url = models.URLField(
+        max_length=2000,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The URL staff allowed to reach private, loopback or link-local addresses.",
     )
 
     class Meta:
@@ -46,6 +50,18 @@ class WebhookEndpoint(BaseModel):
 
     def __str__(self) -> str:
         return self.url
+
+    @property
+    def allow_private_addresses(self) -> bool:
+        """Staff only: deliver even when the URL resolves to a private, loopback or link-local
+        address (a receiver inside your own network). It covers the URL staff approved and
+        nothing else: a changed URL, even to another private address, is refused until staff
+        allow it again."""
+        return bool(self.private_addresses_url) and self.private_addresses_url == self.url
+
+    @allow_private_addresses.setter
+    def allow_private_addresses(self, allowed: bool) -> None:
+        self.private_addresses_url = self.url if allowed else ""
 
     def wants(self, event_type: str) -> bool:
         if not self.is_active:

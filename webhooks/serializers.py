@@ -10,6 +10,12 @@ MAX_ROTATION_OVERLAP_SECONDS = 7 * 24 * 3600
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
+    allow_private_addresses = serializers.BooleanField(
+        read_only=True,
+        help_text="Staff allowed this exact URL to reach a private address (set in the admin). "
+        "Changing the URL ends the allowance.",
+    )
+
     class Meta:
         model = WebhookEndpoint
         fields = [
@@ -75,7 +81,30 @@ class WebhookEventSerializer(serializers.Serializer):
     data = serializers.DictField()
 
 
-class WebhookAttemptSerializer(serializers.ModelSerializer):
+RESPONSE_EXCERPT_CHARS = 200
+RESPONSE_EXCERPT_HELP = (
+    f"The start of the receiver's answer (at most {RESPONSE_EXCERPT_CHARS} characters), for "
+    "debugging; never the whole body."
+)
+
+
+class ResponseExcerptMixin(serializers.Serializer):
+    """What the API shows of a receiver's answer: a short excerpt, labelled as one, so the
+    webhook API cannot be used to read whole pages from the hosts it reaches."""
+
+    response_excerpt = serializers.SerializerMethodField(help_text=RESPONSE_EXCERPT_HELP)
+    response_truncated = serializers.SerializerMethodField(
+        help_text="True when the answer was longer than the excerpt."
+    )
+
+    def get_response_excerpt(self, obj) -> str:
+        return obj.response_body[:RESPONSE_EXCERPT_CHARS]
+
+    def get_response_truncated(self, obj) -> bool:
+        return len(obj.response_body) > RESPONSE_EXCERPT_CHARS
+
+
+class WebhookAttemptSerializer(ResponseExcerptMixin, serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt
         fields = [
@@ -85,13 +114,14 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
             "url",
             "outcome",
             "response_status",
-            "response_body",
+            "response_excerpt",
+            "response_truncated",
             "error",
         ]
         read_only_fields = fields
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ResponseExcerptMixin, serializers.ModelSerializer):
     payload = serializers.SerializerMethodField()
     attempts = WebhookAttemptSerializer(many=True, read_only=True)
 
@@ -107,7 +137,8 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "give_up_at",
             "last_attempt_at",
             "response_status",
-            "response_body",
+            "response_excerpt",
+            "response_truncated",
             "error",
             "delivered_at",
             "created_at",

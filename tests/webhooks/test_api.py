@@ -196,11 +196,12 @@ def test_send_a_test_event(acme, dev, receiver, settings, django_capture_on_comm
 def test_test_event_to_a_failing_receiver_reports_the_failure(acme, endpoint, receiver):
     receiver.answer = Answer(500, b"receiver broke")
     body = acme.client.post(f"{BASE}{endpoint.pk}/test").json()  # no trailing slash
-    assert (body["status"], body["response_status"], body["response_body"]) == (
+    assert (body["status"], body["response_status"], body["response_excerpt"]) == (
         "pending",
         500,
         "receiver broke",
     )
+    assert body["response_truncated"] is False
     assert body["next_attempt_at"] is not None
 
 
