@@ -13,7 +13,7 @@ from meetings.models import Meeting
 from projects.admin_utils import BigTableAdmin, masked_secret
 
 from . import services
-from .models import Bot, BotBackendConfig
+from .models import Bot, BotBackendConfig, base_url_problem
 
 
 class BackendStateFilter(admin.SimpleListFilter):
@@ -185,10 +185,19 @@ class BotBackendConfigForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text="Leave empty to keep the current key.",
     )
+    allow_private_addresses = forms.BooleanField(
+        required=False,
+        help_text="Allow this base URL on a private, loopback or link-local address (a runner "
+        "on your own network). Covers this exact URL: when it changes, the allowance ends.",
+    )
 
     class Meta:
         model = BotBackendConfig
-        fields = ["project", "base_url", "allow_private_addresses"]
+        fields = ["project", "base_url"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("allow_private_addresses", self.instance.allow_private_addresses)
 
     def clean(self):
         cleaned = super().clean()
@@ -196,7 +205,9 @@ class BotBackendConfigForm(forms.ModelForm):
             self.add_error("new_api_key", "An API key is required.")
         url = cleaned.get("base_url")
         allow_private = cleaned.get("allow_private_addresses")
-        if url and not (allow_private or settings.BOTS_ALLOW_PRIVATE_ADDRESSES):
+        # (A URL the model refuses - http in production, credentials - is not even resolved.)
+        usable = url and not base_url_problem(url)
+        if usable and not (allow_private or settings.BOTS_ALLOW_PRIVATE_ADDRESSES):
             try:
                 http.check_url(url)
             except http.UnsafeDestination:
@@ -212,18 +223,25 @@ class BotBackendConfigForm(forms.ModelForm):
     def save(self, commit=True):
         if self.cleaned_data.get("new_api_key"):
             self.instance.api_key = self.cleaned_data["new_api_key"]
+        # Bound to the base URL as saved now: ticked, staff approve exactly this URL.
+        self.instance.allow_private_addresses = self.cleaned_data["allow_private_addresses"]
         return super().save(commit)
 
 
 @admin.register(BotBackendConfig)
 class BotBackendConfigAdmin(admin.ModelAdmin):
     form = BotBackendConfigForm
-    list_display = ["project", "base_url", "api_key_masked", "allow_private_addresses"]
+    list_display = ["project", "base_url", "api_key_masked", "private_allowed"]
     list_select_related = ["project"]
     search_fields = ["project__name", "base_url", "=project__id"]
     raw_id_fields = ["project"]
     api_key_masked = masked_secret("api_key")
     readonly_fields = ["api_key_masked", "created_at", "updated_at"]
+
+    @admin.display(description="private addresses", boolean=True)
+    def private_allowed(self, config: BotBackendConfig) -> bool:
+        return config.allow_private_addresses
+
     fields = [
         "project",
         "base_url",

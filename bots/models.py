@@ -1,3 +1,7 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -5,8 +9,10 @@ from django.utils import timezone
 from meetings.models import Meeting
 from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
+from projects.validators import JsonObjectValidator
 
 TERMINAL_STATUSES = ("done", "fatal", "cancelled")
+BOT_METADATA_MAX_BYTES = 32768
 
 # What a bot runner may report, in the order a bot lives through them. A report moves a bot
 # forward only (a later phase), except inside the in-call phase, where the recording codes
@@ -154,6 +160,25 @@ class Bot(BaseModel):
             return "invalid_transition", (f"A bot cannot go from `{self.status}` back to `{code}`.")
         return None
 
+    def clean(self) -> None:
+        """What staff may save in the admin: config and metadata are JSON objects, and the
+        config fits the bot's backend (as a project's bot_config must)."""
+        from .backends import validate_bot_config
+
+        errors = {}
+        try:
+            validate_bot_config(
+                self.config, backend=self.backend or self.project.bot_dispatch_backend
+            )
+        except ValidationError as exc:
+            errors["config"] = exc.messages
+        try:
+            JsonObjectValidator(BOT_METADATA_MAX_BYTES)(self.metadata)
+        except ValidationError as exc:
+            errors["metadata"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+
 
 class BotBackendConfig(BaseModel):
     """Where a project's bots are sent, for backends that call an external bot API."""
@@ -165,10 +190,13 @@ class BotBackendConfig(BaseModel):
         max_length=500, help_text="The bot API's root, e.g. https://app.attendee.dev"
     )
     api_key = EncryptedTextField(help_text="Sent as `Authorization: Token <key>`.")
-    allow_private_addresses = models.BooleanField(
-        default=False,
-        help_text="Allow a base URL on a private, loopback or link-local address (a runner on "
-        "your own network).",
+    # Staff's allowance to reach private addresses, bound to the base URL they approved.
+    private_addresses_url = models.URLField(
+        max_length=500,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="The base URL staff allowed to be a private, loopback or link-local address.",
     )
 
     class Meta:
@@ -176,3 +204,37 @@ class BotBackendConfig(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.project} → {self.base_url}"
+
+    @property
+    def allow_private_addresses(self) -> bool:
+        """Allow a base URL on a private, loopback or link-local address (a runner on your own
+        network). It covers the base URL staff approved, and ends when the URL changes."""
+        return bool(self.private_addresses_url) and self.private_addresses_url == self.base_url
+
+    @allow_private_addresses.setter
+    def allow_private_addresses(self, allowed: bool) -> None:
+        self.private_addresses_url = self.base_url if allowed else ""
+
+    def clean(self) -> None:
+        problem = base_url_problem(self.base_url)
+        if problem:
+            raise ValidationError({"base_url": problem})
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why a bot API base URL may not be used (the API key travels to it), or None: https
+    (http only with DEBUG), a host, no credentials, no query or fragment."""
+    parts = urlsplit(url or "")
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        return "The port is not valid."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "Enter an absolute https URL."
+    if parts.scheme != "https" and not settings.DEBUG:
+        return "The bot API must be reached over https: the API key is sent with every request."
+    if parts.username is not None or parts.password is not None:
+        return "Put no credentials in the URL: the API key is set separately."
+    if parts.query or parts.fragment:
+        return "The base URL takes no query or fragment."
+    return None

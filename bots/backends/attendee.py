@@ -23,7 +23,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from bots.models import Bot, BotBackendConfig
+from bots.models import Bot, BotBackendConfig, base_url_problem
 from config import http
 from webhooks.delivery import parse_retry_after
 from webhooks.events import iso
@@ -166,6 +166,12 @@ class AttendeeBackend(BotBackend):
             raise BackendError(
                 "The project has no bot backend configuration (base URL and API key); add "
                 "one in the admin.",
+                retryable=True,
+            )
+        problem = base_url_problem(config.base_url)
+        if problem:  # saved before the rule existed: the key must not go there
+            raise BackendError(
+                f"The bot backend's base URL is refused: {problem} Fix it in the admin.",
                 retryable=True,
             )
         return _Client(config)

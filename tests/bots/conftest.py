@@ -89,6 +89,7 @@ def bot_provider() -> Iterator[FakeBotProvider]:
 def attendee(acme, bot_provider, settings) -> FakeBotProvider:
     """Acme sends its bots to the fake Attendee on loopback."""
     settings.BOTS_BACKEND_TIMEOUT_SECONDS = 0.5
+    settings.DEBUG = True  # the fake speaks plain http; outside DEBUG the bot API needs https
     acme.project.bot_dispatch_backend = "attendee"
     acme.project.save(update_fields=["bot_dispatch_backend"])
     BotBackendConfig.objects.create(

@@ -218,7 +218,7 @@ def test_credentials_problems_are_retried(bot, attendee):
 
 
 def test_private_addresses_are_refused_unless_allowed(bot, attendee):
-    BotBackendConfig.objects.filter(project=bot.project).update(allow_private_addresses=False)
+    BotBackendConfig.objects.filter(project=bot.project).update(private_addresses_url="")
     result = push_bot(bot_id=bot.pk)
     assert not result.error.retryable
     assert "Refused destination" in fresh(bot).backend_error
