@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
@@ -50,6 +51,22 @@ class WebhookEndpoint(BaseModel):
 
     def __str__(self) -> str:
         return self.url
+
+    def clean(self) -> None:
+        """The rule the API applies, for the admin's form too: a list of known event types or
+        families."""
+        from .events import EVENT_TYPE_FILTERS
+
+        if not isinstance(self.event_types, list) or not all(
+            isinstance(name, str) for name in self.event_types
+        ):
+            raise ValidationError({"event_types": 'A list of event types, e.g. ["bot.*"].'})
+        unknown = sorted(set(self.event_types) - set(EVENT_TYPE_FILTERS))
+        if unknown:
+            raise ValidationError(
+                {"event_types": f"Unknown event types: {', '.join(unknown)[:200]}."}
+            )
+        self.event_types = sorted(set(self.event_types))
 
     @property
     def allow_private_addresses(self) -> bool:

@@ -176,3 +176,14 @@ def test_a_stored_bad_tenant_stays_one_path_segment_of_the_authority(settings):
     assert f"{parts.scheme}://{parts.netloc}" == settings.MICROSOFT_AUTHORITY_HOST
     assert parts.path.startswith("/..%2F..%2Fevil%2Fpath%3Fx%3D1%23/oauth2/v2.0/authorize")
     assert parts.fragment == ""
+
+
+def test_admin_calendar_metadata_is_an_object_within_limits(acme):
+    from tests.factories import CalendarFactory
+
+    calendar = CalendarFactory(project=acme.project, calendar_user=None)
+    for bad in ("x", ["a"], {"big": "x" * 9000}, {"nul": "a\x00b"}):
+        form = admin_form(calendar, metadata=bad)
+        assert not form.is_valid() and "metadata" in form.errors, bad
+    form = admin_form(calendar, metadata={"crm": "D-1"})
+    assert form.is_valid(), form.errors

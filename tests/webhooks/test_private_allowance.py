@@ -136,3 +136,14 @@ def test_staff_approve_the_url_they_save(allowed, dns):
     form = admin_form(endpoint, allow_private_addresses=False)
     assert not form.is_valid()  # unticked, a private URL is refused
     assert "private" in str(form.errors)
+
+
+def test_admin_event_types_are_checked_like_the_api(allowed):
+    from tests.admin_forms import admin_form
+
+    for bad in ("bot.*", ["bot.nope"], [3]):
+        form = admin_form(allowed, event_types=bad)
+        assert not form.is_valid() and "event_types" in form.errors, bad
+    form = admin_form(allowed, event_types=["calendar.update", "bot.*", "bot.*"])
+    assert form.is_valid(), form.errors
+    assert form.save().event_types == ["bot.*", "calendar.update"]
