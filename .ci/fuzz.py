@@ -43,6 +43,7 @@ VENV_BIN = Path(sys.executable).parent
 ISOLATED = "CALSYNC_FUZZ_ISOLATED"
 PG_SOCKET_DIR = "/var/run/postgresql"
 FUZZ_USER = "fuzz-user"
+DECOY_USER = "fuzz-decoy"
 FUZZ_EMAIL = "fuzz.user@example.com"
 GOOGLE_REFRESH_TOKEN = "1//0fake-fuzz-seed"
 SKIPPED_OPERATIONS = ["v1_api_keys_destroy", "v1_calendar_user_destroy"]
@@ -166,18 +167,21 @@ def service_environment(*, db_url: str, port: int, scratch: Path, google, micros
     }
 
 
-def seed(google, microsoft, receiver) -> str:
-    """The project the fuzzer works in; returns its API key."""
+def seed(google, microsoft, receiver) -> dict:
+    """The project the fuzzer works in: its API key and the ids of what it holds."""
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     from django.core.management import call_command
     from django.db import connections
+    from django.utils import timezone
 
+    from bots.models import Bot
     from calendars import services as calendar_services
     from calendars.providers.base import Grant
     from calendars.sync import sync_calendar_by_id
+    from meetings.models import Meeting
     from projects.services import oauth_app_set, project_create
     from webhooks.models import WebhookEndpoint
     from webhooks.services import endpoint_send_test
@@ -198,6 +202,7 @@ def seed(google, microsoft, receiver) -> str:
         client_id=microsoft.client_id,
         client_secret=microsoft.client_secret,
     )
+    calendar_services.calendar_user_get_or_create(project=project, external_id=DECOY_USER)
     user = calendar_services.calendar_user_get_or_create(project=project, external_id=FUZZ_USER)
     calendar_services.calendar_user_update(
         calendar_user=user, preferences={"record_external": True}
@@ -223,9 +228,31 @@ def seed(google, microsoft, receiver) -> str:
         description="loopback receiver",
         allow_private_addresses=True,
     )
-    endpoint_send_test(endpoint=endpoint)
+    delivery = endpoint_send_test(endpoint=endpoint)
+
+    def upcoming(calendar_, n=5):
+        meetings = Meeting.objects.filter(
+            calendar=calendar_, is_deleted=False, end_time__gt=timezone.now()
+        ).exclude(meeting_url="")
+        return [str(pk) for pk in meetings.order_by("start_time").values_list("pk", flat=True)[:n]]
+
+    ids = {
+        "api_key": raw_key,
+        "meeting_ids": upcoming(calendar),
+        "object_ids": [
+            *upcoming(server_calendar),
+            *(
+                str(pk)
+                for pk in Bot.objects.filter(project=project).values_list("pk", flat=True)[:5]
+            ),
+            str(calendar.pk),
+            str(server_calendar.pk),
+            str(endpoint.pk),
+        ],
+        "delivery_ids": [str(delivery.pk)],
+    }
     connections.close_all()
-    return raw_key
+    return ids
 
 
 def start_service(env: dict, scratch: Path) -> subprocess.Popen:
@@ -280,10 +307,30 @@ def toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string for these values
 
 
-def write_config(path: Path, *, base: str, api_key: str, token: str, args) -> None:
+def write_config(path: Path, *, base: str, ids: dict, token: str, args) -> None:
     skipped = "".join(
         f"\n[[operations]]\ninclude-operation-id = {toml_string(op)}\nenabled = false\n"
         for op in SKIPPED_OPERATIONS
+    )
+    # Half the path ids are real ones (meetings, events, bots, calendars, the endpoint and its
+    # delivery), so writes reach the services and not only the 404.
+    dictionaries = "".join(
+        f"\n[dictionaries.{name}]\nvalues = [{', '.join(toml_string(v) for v in values)}]\n"
+        for name, values in (
+            ("meeting-ids", ids["meeting_ids"]),
+            ("object-ids", ids["object_ids"]),
+            ("delivery-ids", ids["delivery_ids"]),
+        )
+        if values
+    )
+    bindings = "".join(
+        f'"path.{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n'
+        for parameter, name in (
+            ("meeting_id", "meeting-ids"),
+            ("id", "object-ids"),
+            ("delivery_id", "delivery-ids"),
+        )
+        if ids[name.replace("-", "_")]
     )
     path.write_text(
         f"""base-url = {toml_string(base)}
@@ -298,12 +345,19 @@ database = "none"
 [auth]
 auto-signup = false
 
+[parameters]
+{bindings}
 [auth.openapi.ApiKey]
-api_key = {toml_string("Token " + api_key)}
+api_key = {toml_string("Token " + ids["api_key"])}
 
 [auth.openapi.CalendarAuthToken]
 api_key = {toml_string(token)}
-{skipped}"""
+{dictionaries}{skipped}
+# Ids drawn from earlier responses could name the token's own user; this one deletes a decoy.
+[[operations]]
+include-operation-id = "v1_calendar_users_destroy"
+parameters = {{ "path.external_id" = {toml_string(DECOY_USER)} }}
+"""
     )
 
 
@@ -351,15 +405,16 @@ def main() -> int:
             db_url=db_url, port=port, scratch=scratch, google=google, microsoft=microsoft
         )
         os.environ.update(env)
-        api_key = seed(google, microsoft, receiver)
+        ids = seed(google, microsoft, receiver)
         service = start_service(env, scratch)
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base, service, scratch)
-        token = mint_token(base, api_key)
+        token = mint_token(base, ids["api_key"])
         config = scratch / "schemathesis.toml"
-        write_config(config, base=base, api_key=api_key, token=token, args=args)
+        write_config(config, base=base, ids=ids, token=token, args=args)
         report_dir = Path(args.report_dir) if args.report_dir else scratch / "report"
         code = run_schemathesis(config, base, args, report_dir)
+        shutil.copy(scratch / "web.log", report_dir / "web.log")  # tracebacks of any 500
         errors = [
             line
             for line in (scratch / "web.log").read_text().splitlines()

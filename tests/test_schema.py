@@ -207,3 +207,22 @@ def test_the_checks_catch_what_the_schema_does_not_say(schema, acme):
     response.content = b'{"results": "not a list"}'
     with pytest.raises(pytest.fail.Exception, match="200"):
         assert_documented(schema, "/api/v1/calendars/", "get", response)
+
+
+def test_request_bodies_are_as_strict_as_the_serializers(raw_schema):
+    """Unknown keys are refused (one policy for every write), and JSON fields that take only an
+    object say so, so a client generated from the schema sends what the service accepts."""
+    schemas = raw_schema["components"]["schemas"]
+    create = schemas["CalendarCreateRequest"]
+    assert create["additionalProperties"] is False
+    assert create["properties"]["metadata"]["type"] == "object"
+    assert schemas["BotCreateRequest"]["properties"]["bot_config"]["type"] == "object"
+    assert schemas["AuthenticateRequest"]["additionalProperties"] is False
+
+
+def test_an_unknown_key_is_refused_as_the_schema_says(acme):
+    response = acme.client.post(
+        "/api/v1/calendar/authenticate/", {"user_id": "u1", "usr_id": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"usr_id": ["Unknown field."]}

@@ -26,7 +26,10 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from projects.validators import JsonObjectValidator
+
 from .errors import VALIDATION_MESSAGE
+from .serializers import RejectUnknownFieldsMixin
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -96,7 +99,23 @@ THROTTLED = "Too many requests (`throttled`); retry after `Retry-After` seconds.
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's AutoSchema, plus the error responses of every operation."""
+    """drf-spectacular's AutoSchema, plus the error responses of every operation, and request
+    bodies as strict as the serializers: no keys they do not know, JSON objects where only an
+    object is accepted."""
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        if direction == "request" and isinstance(serializer, RejectUnknownFieldsMixin):
+            schema["additionalProperties"] = False
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.JSONField) and any(
+            isinstance(validator, JsonObjectValidator) for validator in field.validators
+        ):
+            schema = {**schema, "type": "object", "additionalProperties": {}}
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
