@@ -92,6 +92,9 @@ def calendar_user_disconnect(*, calendar_user: CalendarUser, platform: str) -> C
 def calendar_user_delete(*, calendar_user: CalendarUser) -> None:
     stop_push_channels(calendars=calendar_user.calendars.all())
     with transaction.atomic():
+        # The user's row first, then its calendars: the order an update (which writes the row,
+        # then reconciles) and a connect take them, so a concurrent PATCH cannot deadlock this.
+        CalendarUser.objects.select_for_update().filter(pk=calendar_user.pk).first()
         for calendar in calendar_user.calendars.select_for_update():
             _calendar_remove(calendar, reason="calendar_user_deleted")
         emit_event(
