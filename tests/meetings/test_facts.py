@@ -23,6 +23,8 @@ NOT_FROM_PROVIDER = {
     "override_should_record",
     "will_record",
     "will_record_reason",
+    "needs_reconcile",
+    "needs_announce",
 }
 
 
