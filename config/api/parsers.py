@@ -2,12 +2,14 @@
 
 Nesting deeper than MAX_JSON_DEPTH is refused (Python's parser would hit its recursion limit
 near 1,000 levels, and nothing we store is deeper than a few levels), and so are strings with
-NUL characters or unpaired surrogates: PostgreSQL text and jsonb cannot store them, so they would
-fail deep inside a write. `RequestGuardMiddleware` applies this to every body before any view
+NUL characters or unpaired surrogates (PostgreSQL text and jsonb cannot store them, so they would
+fail deep inside a write) and numbers beyond a float's range (`1e999` would be read as infinity,
+which jsonb refuses and no JSON response can carry). `RequestGuardMiddleware` applies this to every body before any view
 runs; the parser below applies it again where DRF parses a body itself.
 """
 
 import codecs
+import math
 import re
 
 from rest_framework import parsers
@@ -25,6 +27,7 @@ _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 TOO_DEEP = f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted."
 UNSTORABLE = "JSON strings may not contain NUL characters (\\u0000) or unpaired surrogates."
+OUT_OF_RANGE = "JSON numbers must be within a double's range."
 
 
 def json_problem(data, text: str) -> str | None:
@@ -55,12 +58,23 @@ def loads(text: str, *, strict: bool = True):
     """Parse a JSON body: ValueError for bad JSON (as json.loads does), ApiError
     `invalid_request` for JSON we do not accept."""
     try:
-        value = json.loads(text, parse_constant=json.strict_constant if strict else None)
+        value = json.loads(
+            text,
+            parse_constant=json.strict_constant if strict else None,
+            parse_float=_finite_float,
+        )
     except RecursionError:
         raise invalid_request(TOO_DEEP) from None
     problem = json_problem(value, text)
     if problem:
         raise invalid_request(problem)
+    return value
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise invalid_request(OUT_OF_RANGE)
     return value
 
 

@@ -265,6 +265,26 @@ def test_nul_outside_the_api_is_a_plain_400(admin_client):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "1.5e400"])
+def test_numbers_beyond_a_double_are_400(acme, number):
+    # Python reads them as infinity, which jsonb refuses and no JSON response can carry.
+    response = acme.client.patch(
+        "/api/v1/project/", f'{{"bot_config": {{"x": {number}}}}}', content_type="application/json"
+    )
+    body = assert_envelope(response, 400, "invalid_request")
+    assert "range" in body["message"]
+
+
+def test_ordinary_numbers_are_fine(acme):
+    from config.api.parsers import loads
+
+    assert loads('{"a": 1.5e300, "b": -2.0, "c": 12345678901234567890}') == {
+        "a": 1.5e300,
+        "b": -2.0,
+        "c": 12345678901234567890,
+    }
+
+
 # --- Nesting -------------------------------------------------------------------------------------
 
 
