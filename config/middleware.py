@@ -114,10 +114,12 @@ class ApiErrorMiddleware:
                 _sleep(pause)
                 response = self.get_response(request)
         if isinstance(response, DJANGO_ERROR_RESPONSES):
-            headers = {"Allow": response["Allow"]} if response.has_header("Allow") else None
-            return error_response(response.status_code, headers=headers)
+            return _with_headers_of(response, error_response(response.status_code))
         if getattr(response, "exception", False) and not _is_json(response):
-            return _as_json(response)
+            # A DRF error (its data is the envelope) from a view whose renderer is not JSON.
+            return _with_headers_of(
+                response, JsonResponse(response.data, status=response.status_code)
+            )
         return response
 
     def process_exception(self, request, exception):
@@ -134,13 +136,12 @@ def _is_json(response) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
 
 
-def _as_json(response) -> JsonResponse:
-    """A DRF error response (its data is the envelope) rendered as JSON, headers kept."""
-    json_response = JsonResponse(response.data, status=response.status_code)
-    for name, value in response.items():
+def _with_headers_of(original, replacement):
+    """The replacement keeps the original's headers (Allow, CORS, Retry-After, ...)."""
+    for name, value in original.items():
         if name.lower() not in ("content-type", "content-length"):
-            json_response[name] = value
-    return json_response
+            replacement[name] = value
+    return replacement
 
 
 class RequestGuardMiddleware:

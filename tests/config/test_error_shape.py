@@ -82,3 +82,15 @@ def test_log_lines_outside_a_request_say_so():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "no request here", None, None)
     RequestIdFilter().filter(record)
     assert record.request_id == "-"
+
+
+def test_browser_can_read_refusals_on_calendar_token_routes(db):
+    """Errors made outside the views keep the CORS headers of the browser routes."""
+    origin = {"HTTP_ORIGIN": "https://app.example.com"}
+    browser = Client()
+    refused = browser.get("/api/v1/calendar/meetings/?ical_uid=%00", **origin)
+    assert_envelope(refused, 400, "invalid_request")
+    unknown = browser.get("/api/v1/calendar/no-such-route/", **origin)
+    assert_envelope(unknown, 404, "not_found")
+    for response in (refused, unknown):
+        assert response["Access-Control-Allow-Origin"] in ("*", origin["HTTP_ORIGIN"])
