@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
 from config.api.exceptions import ApiError
+from config.api.schema import error_response
 
 from .authentication import request_project
 from .models import ApiKey
@@ -55,6 +56,17 @@ class ApiKeyViewSet(
         api_key, raw_key = ApiKey.issue(project=request_project(request), **data.validated_data)
         api_key.key = raw_key
         return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: error_response(
+                "The project's last active key (`last_active_key`): create another one first."
+            ),
+        }
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance: ApiKey) -> None:
         try:

@@ -226,3 +226,11 @@ def test_an_unknown_key_is_refused_as_the_schema_says(acme):
     )
     assert response.status_code == 400
     assert response.json()["errors"] == {"usr_id": ["Unknown field."]}
+
+
+def test_refusing_to_revoke_the_last_key_is_documented(schema, acme):
+    """The fuzz step leaves key revocation out (it could revoke its own key): checked here."""
+    response = acme.client.delete(f"/api/v1/api_keys/{acme.api_key.pk}/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "last_active_key"
+    assert_documented(schema, "/api/v1/api_keys/{id}/", "delete", response)
