@@ -28,15 +28,22 @@ def dispatch_due_bots() -> int:
     gets its own job, so one slow backend does not hold up the others."""
     from django_q.tasks import async_task
 
+    from projects.failures import isolated
+
     from .dispatch import dispatch_bot as dispatch
     from .dispatch import due_bots, needs_network
+    from .models import Bot
 
     due = due_bots(now=timezone.now())
     for bot in due:
-        if not needs_network(bot):
-            dispatch(bot_id=bot.pk, join_at=bot.join_at)
-        else:
-            async_task("bots.jobs.dispatch_bot", str(bot.pk), bot.join_at.isoformat(), group="bots")
+        # One bot that cannot be dispatched (bad data of its project) is recorded and skipped.
+        with isolated("dispatch", Bot, bot.pk):
+            if not needs_network(bot):
+                dispatch(bot_id=bot.pk, join_at=bot.join_at)
+            else:
+                async_task(
+                    "bots.jobs.dispatch_bot", str(bot.pk), bot.join_at.isoformat(), group="bots"
+                )
     return len(due)
 
 

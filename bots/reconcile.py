@@ -543,7 +543,8 @@ def reconcile_pending(*, calendar_ids=None, heartbeat: Callable[[], None] | None
         )
         if not ids:
             continue
-        with isolated("reconcile", Calendar, calendar_id, clear_on_success=False) as ok:
+        # The per-sync drain leaves clearing a record to the periodic one (a statement less).
+        with isolated("reconcile", Calendar, calendar_id, clear_on_success=drain_all) as ok:
             _reconcile_calendar_batches(calendar_id, ids, timezone.now(), heartbeat)
         done += len(ids) if ok else 0
     return done

@@ -441,7 +441,11 @@ def calendars_sync_now(*, calendars) -> SyncSummary:
                 (calendar.pk, "The calendar is disconnected: update its credentials.")
             )
             continue
-        result = sync_calendar_by_id(calendar.pk)
+        try:
+            result = sync_calendar_by_id(calendar.pk)
+        except Exception:  # logged by the sync; the other calendars still sync
+            summary.errors.append((calendar.pk, "internal_error: the sync failed; it is retried."))
+            continue
         if result.status != "synced":
             failure = (
                 Calendar.objects.filter(pk=calendar.pk)

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from calendars.models import OAuthApp
 
 from .admin_utils import masked_secret
-from .models import ApiKey, Project
+from .models import ApiKey, JobFailure, Project
 from .services import api_key_revoke
 
 
@@ -53,3 +53,31 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset.active():
             api_key_revoke(api_key=api_key, allow_last=True)
         messages.success(request, "Revoked; calendar auth tokens minted with them stop working.")
+
+
+@admin.register(JobFailure)
+class JobFailureAdmin(admin.ModelAdmin):
+    """Rows background jobs skipped because processing them failed: what and why. A row goes
+    away by itself once its job succeeds with it again."""
+
+    list_display = ["job", "object_type", "object_id", "project", "occurrences", "last_failed_at"]
+    list_filter = ["job", "object_type"]
+    list_select_related = ["project"]
+    search_fields = ["=object_id", "error", "project__name"]
+    fields = [
+        "job",
+        "object_type",
+        "object_id",
+        "project",
+        "error",
+        "occurrences",
+        "first_failed_at",
+        "last_failed_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -14,7 +14,7 @@ import logging
 from contextlib import contextmanager
 
 from django.db import IntegrityError, InterfaceError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from .models import JobFailure
@@ -99,7 +99,5 @@ def isolated(job: str, model, object_id, *, clear_on_success: bool = True):
 
 def open_failures() -> dict[str, int]:
     """Open failures by job, for /healthz."""
-    counts: dict[str, int] = {}
-    for job in JobFailure.objects.values_list("job", flat=True):
-        counts[job] = counts.get(job, 0) + 1
-    return counts
+    rows = JobFailure.objects.values("job").annotate(count=Count("id")).order_by("job")
+    return {row["job"]: row["count"] for row in rows}

@@ -81,20 +81,19 @@ class World:
     last_safety_sweep: datetime | None = None
 
     # --- setup ---
-    def add_calendar(self, external_id: str, **preferences) -> Calendar:
-        if not OAuthApp.objects.filter(project=self.project, platform="google").exists():
+    def add_calendar(self, external_id: str, *, project=None, **preferences) -> Calendar:
+        project = project or self.project
+        if not OAuthApp.objects.filter(project=project, platform="google").exists():
             OAuthApp.objects.create(
-                project=self.project, platform="google", client_id="id", client_secret="secret"
+                project=project, platform="google", client_id="id", client_secret="secret"
             )
-        user = CalendarUser.objects.create(
-            project=self.project, external_id=external_id, **preferences
-        )
+        user = CalendarUser.objects.create(project=project, external_id=external_id, **preferences)
         token = f"refresh-{external_id}"
         store = ScriptedCalendar()
         store.page_size = 3
         self.provider.stores[token] = store
         calendar = Calendar.objects.create(
-            project=self.project,
+            project=project,
             calendar_user=user,
             platform="google",
             email=f"{external_id}@{DOMAIN}",
