@@ -158,8 +158,7 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         responses={
             200: RawCalendarsSerializer,
             400: error_response(
-                "Invalid fields (`invalid_request_data`), or credentials the provider refused "
-                "(`auth_revoked`, `invalid_client`)."
+                "Credentials the provider refused (`auth_revoked`, `invalid_client`)."
             ),
             502: error_response(
                 "The provider could not be reached or failed (`provider_unavailable`, "

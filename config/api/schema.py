@@ -10,13 +10,14 @@ is, in `AutoSchema.error_responses`:
   the operation needs credentials;
 - 404 where the path names an object, and on the calendar-token routes (the user can be deleted
   while a request of theirs runs);
+- 409 on every write: a concurrent change got there first (`conflict`);
 - 413 and 415 where a body can be sent (too large; not JSON);
 - 429 where the view is throttled, with `Retry-After`;
 - 503 everywhere: a transient database conflict (deadlock, serialization failure) answers
   `retry_later` with `Retry-After`; retrying is safe.
 
-Statuses that belong to one operation (409 conflicts, 502 from a provider, the 404 of a filter
-naming an unknown object) are declared on its view with `error_response(...)`. An operation
+Statuses that belong to one operation (its own 409 codes, 502 from a provider, the 404 of a
+filter naming an unknown object) are declared on its view with `error_response(...)`. An operation
 never documents 500: that is a bug.
 """
 
@@ -95,6 +96,7 @@ BODY = {
     413: "The body is larger than the service accepts (`payload_too_large`).",
     415: "The body is not `application/json` (`unsupported_media_type`).",
 }
+CONFLICT = "A concurrent change got there first (`conflict`): read the object again and retry."
 THROTTLED = "Too many requests (`throttled`); retry after `Retry-After` seconds."
 
 
@@ -120,8 +122,11 @@ class AutoSchema(openapi.AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status, description in sorted(self.error_responses().items()):
-            if str(status) in responses:
-                continue  # declared on the view, with a more precise description
+            declared = responses.get(str(status))
+            if declared is not None:  # the view's own codes first, then the common ones
+                if description not in declared.get("description", ""):
+                    declared["description"] = f"{declared.get('description', '')} {description}"
+                continue
             response = self._get_response_for_code(error_response(description), str(status))
             if status in (429, 503):
                 response["headers"] = dict(RETRY_AFTER)
@@ -136,6 +141,8 @@ class AutoSchema(openapi.AutoSchema):
                 statuses.setdefault(status, description)
         if "{" in self.path or "CalendarAuthToken" in schemes:
             statuses[404] = NOT_FOUND
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            statuses[409] = CONFLICT
         if self.method in ("POST", "PUT", "PATCH"):
             statuses.update(BODY)
         if self.view.get_throttles():
