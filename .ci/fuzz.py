@@ -15,7 +15,8 @@ Calendar V1 token operations with a calendar auth token minted through the API. 
 
 Operations left out, and why: `DELETE /api/v1/api_keys/{id}/` (it could revoke the run's own key
 and turn the rest of the run into 401s) and `DELETE /api/v1/calendar/user/` (it deletes the
-user the token belongs to); both have ordinary tests.
+user the token belongs to); `DELETE /api/v1/calendar_users/{external_id}/` is only sent with an
+id no user has (the fuzzer renames users, the token's too). All three have ordinary tests.
 
 Nothing leaves the machine: run as root, the whole run is in a network namespace of its own with
 only the loopback interface (PostgreSQL is reached through its Unix socket); in any case the
@@ -43,7 +44,10 @@ VENV_BIN = Path(sys.executable).parent
 ISOLATED = "CALSYNC_FUZZ_ISOLATED"
 PG_SOCKET_DIR = "/var/run/postgresql"
 FUZZ_USER = "fuzz-user"
-DECOY_USER = "fuzz-decoy"
+# The only id DELETE /calendar_users/{external_id}/ is sent with: no user has it, and since no
+# response ever shows it, no rename can give it to the token's user (a real decoy was renamed
+# onto, then deleted with the token's user). Deleting a user has its ordinary tests.
+ABSENT_USER = "fuzz-absent-user"
 FUZZ_EMAIL = "fuzz.user@example.com"
 GOOGLE_REFRESH_TOKEN = "1//0fake-fuzz-seed"
 SKIPPED_OPERATIONS = ["v1_api_keys_destroy", "v1_calendar_user_destroy"]
@@ -213,7 +217,6 @@ def seed(google, microsoft, receiver) -> dict:
         client_id=microsoft.client_id,
         client_secret=microsoft.client_secret,
     )
-    calendar_services.calendar_user_get_or_create(project=project, external_id=DECOY_USER)
     user = calendar_services.calendar_user_get_or_create(project=project, external_id=FUZZ_USER)
     calendar_services.calendar_user_update(
         calendar_user=user, preferences={"record_external": True}
@@ -369,10 +372,10 @@ api_key = {toml_string("Token " + ids["api_key"])}
 [auth.openapi.CalendarAuthToken]
 api_key = {toml_string(token)}
 {dictionaries}{skipped}
-# Ids drawn from earlier responses could name the token's own user; this one deletes a decoy.
+# Ids drawn from earlier responses could name the token's own user.
 [[operations]]
 include-operation-id = "v1_calendar_users_destroy"
-parameters = {{ "path.external_id" = {toml_string(DECOY_USER)} }}
+parameters = {{ "path.external_id" = {toml_string(ABSENT_USER)} }}
 """
     )
 
