@@ -236,3 +236,17 @@ def test_refusing_to_revoke_the_last_key_is_documented(schema, acme):
     assert response.status_code == 409
     assert response.json()["code"] == "last_active_key"
     assert_documented(schema, "/api/v1/api_keys/{id}/", "delete", response)
+
+
+def test_v1_meeting_patch_documents_the_required_field(raw_schema, acme):
+    """PATCH validates like PUT (Recall clients send the one writable key): the schema shows
+    the PUT body for both, not an all-optional one the service would refuse."""
+    operation = raw_schema["paths"]["/api/v1/calendar/meetings/{meeting_id}/"]["patch"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = raw_schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert body["required"] == ["override_should_record"]
+
+
+def test_components_do_not_inherit_a_base_class_docstring(raw_schema):
+    for name, component in raw_schema["components"]["schemas"].items():
+        assert "A key the resource does not have" not in component.get("description", ""), name

@@ -243,6 +243,7 @@ class MeetingDetailView(CalendarTokenView):
         return Response(MeetingSerializer(self.get_meeting(request, meeting_id)).data)
 
     patch = put
+    patch_is_put = True  # PATCH requires `override_should_record` too (the OpenAPI schema says so)
 
 
 class RefreshThrottle(throttling.SimpleRateThrottle):

@@ -109,7 +109,20 @@ class AutoSchema(openapi.AutoSchema):
         schema = super()._map_serializer(serializer, direction, bypass_extensions)
         if direction == "request" and isinstance(serializer, RejectUnknownFieldsMixin):
             schema["additionalProperties"] = False
+        if not type(serializer).__dict__.get("__doc__"):
+            schema.pop("description", None)  # a base class' docstring says nothing of this one
         return schema
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # A view whose PATCH validates the whole body, as its PUT does (`patch_is_put = True`),
+        # documents the PUT body for both instead of an all-optional "Patched" one.
+        if self.method == "PATCH" and getattr(self.view, "patch_is_put", False):
+            self.method = "PUT"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(serializer, direction)
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
