@@ -74,6 +74,7 @@ class ReconcileResult:
     cancelled: set = field(default_factory=set)
     attached: int = 0
     detached: int = 0
+    reconciled: int = 0
 
 
 def deduplication_key(meeting: Meeting) -> str:
@@ -353,15 +354,15 @@ CALENDAR_NOT_LOADED = (
 )
 
 
-def _meetings(meeting_ids) -> list[Meeting]:
-    """The meetings, each with its calendar, calendar user and project - loaded once per
-    calendar, not joined into every row (a sync reconciles thousands of one calendar's)."""
+def _meetings(selected) -> list[Meeting]:
+    """The `selected` meetings (a queryset), each with its calendar, calendar user and project -
+    loaded once per calendar, not joined into every row (a sync reconciles thousands of one
+    calendar's)."""
     live_bots = Bot.objects.exclude(status__in=TERMINAL_STATUSES).order_by("created_at", "pk")
     meetings = list(
-        Meeting.objects.filter(pk__in=meeting_ids)
-        .only(*MEETING_FIELDS)
-        .prefetch_related(Prefetch("bots", queryset=live_bots, to_attr="live_bots"))
-        .order_by("pk")
+        selected.only(*MEETING_FIELDS).prefetch_related(
+            Prefetch("bots", queryset=live_bots, to_attr="live_bots")
+        )
     )
     calendars = {
         calendar.pk: calendar
@@ -394,19 +395,36 @@ def reconcile_meetings(
     """Recompute the decisions of these meetings and make their bots match; clear their
     `needs_reconcile` marks. Idempotent; one transaction (joins the caller's, if any).
     `calendar_ids`: the meetings' calendars, when the caller knows them."""
-    now = now or timezone.now()
     meeting_ids = list(meeting_ids)
+    if calendar_ids is None:
+        calendar_ids = (
+            Meeting.objects.filter(pk__in=meeting_ids)
+            .order_by()
+            .values_list("calendar_id", flat=True)
+            .distinct()
+        )
+    return _reconcile(
+        lambda: Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"), calendar_ids, now
+    )
+
+
+def reconcile_marked(*, calendar_id, now: datetime | None = None) -> int:
+    """Reconcile up to SWEEP_BATCH of the calendar's meetings marked `needs_reconcile`, read
+    after the calendar's lock is taken; returns how many."""
+    marked = Meeting.objects.filter(calendar_id=calendar_id, needs_reconcile=True)
+    result = _reconcile(lambda: marked.order_by("pk")[:SWEEP_BATCH], [calendar_id], now)
+    return result.reconciled
+
+
+def _reconcile(select, calendar_ids, now: datetime | None) -> ReconcileResult:
+    """`select()`: the meetings to reconcile, called once the calendars are locked."""
+    now = now or timezone.now()
     worker = _Reconciler(now)
     with transaction.atomic():
-        if calendar_ids is None:
-            calendar_ids = (
-                Meeting.objects.filter(pk__in=meeting_ids)
-                .order_by()
-                .values_list("calendar_id", flat=True)
-                .distinct()
-            )
         Calendar.objects.lock(calendar_ids)
-        meetings = attach_schedules(_meetings(meeting_ids))
+        meetings = attach_schedules(_meetings(select()))
+        meeting_ids = [meeting.pk for meeting in meetings]
+        worker.result.reconciled = len(meetings)
         decisions = {meeting.pk: _decide(meeting, now) for meeting in meetings}
         keys = {
             meeting.pk: deduplication_key(meeting) if decisions[meeting.pk].will_record else None
@@ -502,18 +520,31 @@ SWEEP_AHEAD = timedelta(hours=48)
 SWEEP_BATCH = 500
 # One drain run: at most this many calendars, each drained in batches of SWEEP_BATCH.
 PENDING_CALENDARS = 1000
+MAX_DRAIN_BATCHES = 200
 
 
-def _reconcile_calendar_batches(calendar_id, ids: list, now, heartbeat=None) -> None:
+def _reconcile_batches(calendar_id, ids: list, now) -> None:
     for start in range(0, len(ids), SWEEP_BATCH):
-        if heartbeat is not None and start:
-            heartbeat()
         batch = ids[start : start + SWEEP_BATCH]
         retrying(
             lambda batch=batch: reconcile_meetings(
                 meeting_ids=batch, now=now, calendar_ids=[calendar_id]
             )
         )
+
+
+def _drain(calendar_id, heartbeat=None) -> int:
+    """The calendar's marked meetings, batch by batch, until none is left (bounded: marks
+    arriving all the time from another worker's pages are left to the next run)."""
+    done = 0
+    for batch in range(MAX_DRAIN_BATCHES):
+        if heartbeat is not None and batch:
+            heartbeat()
+        count = retrying(lambda: reconcile_marked(calendar_id=calendar_id))
+        done += count
+        if count < SWEEP_BATCH:
+            break
+    return done
 
 
 def reconcile_pending(*, calendar_ids=None, heartbeat: Callable[[], None] | None = None) -> int:
@@ -536,17 +567,9 @@ def reconcile_pending(*, calendar_ids=None, heartbeat: Callable[[], None] | None
         ).delete()
     done = 0
     for calendar_id in calendar_ids:
-        ids = list(
-            Meeting.objects.filter(calendar_id=calendar_id, needs_reconcile=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        if not ids:
-            continue
         # The per-sync drain leaves clearing a record to the periodic one (a statement less).
-        with isolated("reconcile", Calendar, calendar_id, clear_on_success=drain_all) as ok:
-            _reconcile_calendar_batches(calendar_id, ids, timezone.now(), heartbeat)
-        done += len(ids) if ok else 0
+        with isolated("reconcile", Calendar, calendar_id, clear_on_success=drain_all):
+            done += _drain(calendar_id, heartbeat)
     return done
 
 
@@ -599,7 +622,7 @@ def reconcile_upcoming() -> int:
     done = 0
     for calendar_id, ids in sorted(by_calendar.items(), key=lambda item: str(item[0])):
         with isolated("reconcile", Calendar, calendar_id) as ok:
-            _reconcile_calendar_batches(calendar_id, sorted(ids, key=str), now)
+            _reconcile_batches(calendar_id, sorted(ids, key=str), now)
         done += len(ids) if ok else 0
     with isolated("cancel_orphans", None, None):
         cancel_orphans()

@@ -67,23 +67,20 @@ def sweep_due_calendars() -> int:
 
 
 def announce_pending() -> int:
-    """Every minute: changes committed by a sync attempt that died before announcing them (its
-    next attempt would announce them too, but may be an hour away) are announced now."""
-    from meetings.models import Meeting
+    """Every minute: a sync attempt that died before announcing what it committed left the
+    calendar's announcement watermark behind its start; announce now (its next attempt would
+    too, but may be an hour away)."""
     from projects.failures import isolated
 
     from . import services
     from .sync import lease_free
 
-    calendar_ids = (
-        Meeting.objects.filter(needs_announce=True)
-        .order_by()
-        .values_list("calendar_id", flat=True)
-        .distinct()[:SWEEP_LIMIT]
+    behind = Q(last_attempted_sync_at__isnull=False) & (
+        Q(announced_through__isnull=True) | Q(announced_through__lt=F("last_attempted_sync_at"))
     )
-    calendars = Calendar.objects.filter(lease_free(timezone.now()), pk__in=list(calendar_ids))
+    calendars = Calendar.objects.filter(lease_free(timezone.now())).filter(behind)
     announced = 0
-    for calendar in calendars.select_related("project"):
+    for calendar in calendars.select_related("project")[:SWEEP_LIMIT]:
         with isolated("announce", Calendar, calendar.pk):
             announced += services.calendar_announce_changes(calendar=calendar)
     return announced

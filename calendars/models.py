@@ -141,6 +141,9 @@ class Calendar(BaseModel):
     # When the last attempt ended, whatever its outcome. An attempt started after it with the
     # lease expired died with its worker: the sweeper re-queues the calendar.
     sync_finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Every meeting change committed up to here is announced (calendar.sync_events); moved
+    # forward in the transaction that writes the announcement (calendars/services.py).
+    announced_through = models.DateTimeField(null=True, blank=True, editable=False)
     consecutive_sync_failures = models.PositiveIntegerField(default=0, editable=False)
 
     # Provider push channel (Google watch channel / Graph subscription).

@@ -160,39 +160,49 @@ def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
         _emit_state_change(calendar, previous_state=previous_state)
 
 
-def calendar_announce_changes(*, calendar: Calendar, locked: bool = False) -> int:
-    """Announce every committed change of the calendar's meetings not announced yet
-    (`calendar.sync_events` and `calendar.events_update`) and clear their markers, in one
-    transaction. Sync marks each row it writes, so the changes of a failed or crashed round are
-    announced by the next attempt: at least once, never dropped. `last_updated_ts` is the
-    oldest announced row's `updated_at`, so a client reading the event feed from it sees them
-    all. `locked`: the caller's transaction holds the calendar's row lock already. Returns how
-    many meetings were announced."""
-    with transaction.atomic(savepoint=False):
-        # The calendar's row lock keeps sync pages (which take it first) from marking rows
-        # between the read and the clearing below (a sync's final transaction holds it).
-        if not locked:
-            Calendar.objects.lock([calendar.pk])
-        pending = Meeting.objects.filter(calendar=calendar, needs_announce=True).order_by()
-        rows = list(pending.values_list("pk", "updated_at"))
-        if not rows:
-            return 0
-        since = min(updated_at for _, updated_at in rows)
-        meeting_ids = [pk for pk, _ in rows]
-        emit_events(
-            project=calendar.project,
-            items=[
-                (
-                    event_type,
-                    partial(builder, calendar, last_updated_ts=since, meeting_ids=meeting_ids),
-                )
-                for event_type, builder in (
-                    (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
-                    (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
-                )
-            ],
+def calendar_announce_changes(*, calendar: Calendar) -> int:
+    """Announce every meeting of the calendar changed since its announcement watermark
+    (`calendar.sync_events` and `calendar.events_update`) and move the watermark, in one
+    transaction: a change is announced at least once, whatever failed before (a failed or
+    crashed attempt leaves the watermark behind). Changes of the recording decision count:
+    the event object the customer reads changed. `last_updated_ts` is the oldest announced
+    row's `updated_at`, so a client reading the event feed from it sees them all. Returns how
+    many meetings were announced.
+
+    Why no change is skipped: every writer of meetings takes the calendar's row lock before it
+    takes its `updated_at` (sync pages, reconciliation, overrides), and this takes the lock
+    before reading the clock, so no change can commit later with an older timestamp."""
+    with transaction.atomic():
+        watermark = (
+            Calendar.objects.select_for_update()
+            .filter(pk=calendar.pk)
+            .values_list("announced_through", flat=True)
+            .first()
         )
-        pending.update(needs_announce=False)
+        now = timezone.now()
+        changed = Meeting.objects.filter(calendar=calendar, updated_at__lte=now).order_by()
+        if watermark is not None:
+            # Inclusive: a change stamped in the very microsecond of the last announcement may
+            # have committed after it; announced again rather than never.
+            changed = changed.filter(updated_at__gte=watermark)
+        rows = list(changed.values_list("pk", "updated_at"))
+        if rows:
+            since = min(updated_at for _, updated_at in rows)
+            meeting_ids = [pk for pk, _ in rows]
+            emit_events(
+                project=calendar.project,
+                items=[
+                    (
+                        event_type,
+                        partial(builder, calendar, last_updated_ts=since, meeting_ids=meeting_ids),
+                    )
+                    for event_type, builder in (
+                        (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
+                        (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
+                    )
+                ],
+            )
+        Calendar.objects.filter(pk=calendar.pk).update(announced_through=now)
     return len(rows)
 
 

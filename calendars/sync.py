@@ -8,16 +8,17 @@ One sync of one calendar:
    round (Graph, whose delta link encodes its window); an expired cursor means a clean full sync;
 3. per page, outside any transaction while on the network, then in one short transaction:
    insert the new events (COPY on PostgreSQL), update the changed ones (rows whose fingerprint
-   is unchanged are not touched) and soft-delete what went away. Every written row is marked
-   `needs_announce`, and `needs_reconcile` unless it was decided at insert and needs no bot;
-   a failed page request is retried within the round (calendars/providers/base.py);
+   is unchanged are not touched) and soft-delete what went away. A written row is marked
+   `needs_reconcile` unless it was decided at insert and needs no bot; its `updated_at` is taken
+   under the calendar's row lock (the announcement watermark relies on it). A failed page
+   request is retried within the round (calendars/providers/base.py);
 4. after a full round, soft-delete the meetings of the horizon the provider no longer has;
 5. store the new cursor only after the last page, so a crash anywhere replays the round and
    converges (every write is idempotent);
-6. still holding the lease, whatever the round's outcome: reconcile the marked meetings (bots)
-   and announce them (webhooks), each clearing its marker in its own transaction. What a failure
-   or crash leaves marked, the next attempt or the minute's drain (bots.reconcile.
-   reconcile_pending) finishes.
+6. still holding the lease, whatever the round's outcome: reconcile the marked meetings (bots),
+   then announce every meeting changed since the calendar's announcement watermark (webhooks),
+   each step in its own transaction. What a failure or crash leaves undone, the next attempt or
+   the minute's drains (bots.reconcile.reconcile_pending, calendars.jobs.announce_pending) do.
 
 The lease is short (SYNC_LEASE_SECONDS) and renewed by every write and by a heartbeat while the
 syncing thread waits for the provider, so a killed worker's calendar is taken over within
@@ -33,7 +34,7 @@ import queue
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -327,15 +328,16 @@ class PageWriter:
         deleted = {e: existing[e][0] for e in gone if e in existing and not existing[e][2]}
         if not new and not changed and not deleted:
             return
-        now = timezone.now()
-        settled = self._decide(new, now)
+        settled = self._decide(new, timezone.now())
         with transaction.atomic():
             _fence(self.calendar.pk, self.owner)
+            # After the lock: an announcement (which takes it too) never misses these rows.
+            now = timezone.now()
             _write_rows(self.calendar, new, now, new=True)
             _write_rows(self.calendar, changed, now, new=False)
             if deleted:
                 Meeting.objects.filter(pk__in=list(deleted.values())).update(
-                    is_deleted=True, updated_at=now, needs_reconcile=True, needs_announce=True
+                    is_deleted=True, updated_at=now, needs_reconcile=True
                 )
         faults.point("sync.page_committed")
         result = self.result
@@ -401,10 +403,7 @@ class PageWriter:
         with transaction.atomic():
             _fence(self.calendar.pk, self.owner)
             Meeting.objects.filter(pk__in=list(missing.values())).update(
-                is_deleted=True,
-                updated_at=timezone.now(),
-                needs_reconcile=True,
-                needs_announce=True,
+                is_deleted=True, updated_at=timezone.now(), needs_reconcile=True
             )
         self.result.deleted += len(missing)
         self.result.changed_event_ids.update(missing)
@@ -417,7 +416,6 @@ UPSERT_UPDATED = (
     "is_deleted",
     "updated_at",
     "needs_reconcile",
-    "needs_announce",
 )
 INSERTED = (
     "id",
@@ -452,7 +450,6 @@ def _copy_values(calendar: Calendar, row: Row, now: datetime) -> list:
         False,
         now,
         row.needs_reconcile,
-        True,
         row.will_record,
         row.will_record_reason,
     ]
@@ -471,7 +468,6 @@ def _model(calendar: Calendar, row: Row, now: datetime) -> Meeting:
         will_record=row.will_record,
         will_record_reason=row.will_record_reason,
         needs_reconcile=row.needs_reconcile,
-        needs_announce=True,
         **{name: row.fields[name] for name in SYNCED_FIELDS},
     )
 
@@ -661,8 +657,9 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
         new_cursor = _round(session, writer, cursor=None)
 
     faults.point("sync.round_done")
-    with transaction.atomic():
-        previous_state = calendar.state
+    previous_state = calendar.state
+    # One statement unless the state changes too (then its webhook events go with it).
+    with transaction.atomic() if previous_state != Calendar.State.CONNECTED else nullcontext():
         updates = {
             "sync_lease_expires_at": timezone.now()
             + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
@@ -682,9 +679,8 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
         for name, value in updates.items():
             setattr(calendar, name, value)
         # Written with the cursor: the news of a sync is never lost, nor sent for a rolled back
-        # one; the changes of this round and of failed ones before it are announced with it.
+        # one. The meeting changes are announced once their bots are settled (_settle).
         services.calendar_state_news(calendar=calendar, previous_state=previous_state)
-        result.announced += services.calendar_announce_changes(calendar=calendar, locked=True)
     faults.point("sync.cursor_committed")
     result.status = "synced"
 
@@ -759,8 +755,9 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
 
 def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
     """Still under the lease, whatever the attempt's outcome: what it (or an attempt before it)
-    committed gets its bots and its announcement. A step that fails leaves its markers for the
-    next attempt or the minute's drain; the others still run."""
+    committed gets its bots, then its announcement (so a customer fetching the announced events
+    sees their decisions and bots). A step that fails leaves its marker (`needs_reconcile`, the
+    announcement watermark) for the next attempt or the minute's drains; the others still run."""
     from bots.reconcile import reconcile_pending
 
     from . import services
@@ -774,12 +771,10 @@ def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
     except Exception:
         logger.exception("calendar %s: reconciliation failed; it stays marked", calendar.pk)
     faults.point("sync.reconciled")
-    if result.status == "synced":
-        # A finished round announced everything with its cursor.
-        services.calendar_after_sync(calendar=calendar)
-        return
     try:
         result.announced += services.calendar_announce_changes(calendar=calendar)
     except Exception:
-        logger.exception("calendar %s: announcing changes failed; they stay marked", calendar.pk)
+        logger.exception("calendar %s: announcing changes failed; they stay pending", calendar.pk)
     faults.point("sync.announced")
+    if result.status == "synced":
+        services.calendar_after_sync(calendar=calendar)

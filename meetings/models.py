@@ -68,12 +68,11 @@ class Meeting(BaseModel):
     will_record = models.BooleanField(default=False)
     will_record_reason = models.CharField(max_length=200, blank=True, default="")
 
-    # Durable markers of derived work, set in the same statement as the change that causes it
-    # and cleared only by the step that did the work, so a failure or crash anywhere in between
-    # leaves them set for the next pass (bots/reconcile.py reconcile_pending; calendars/
-    # services.py calendar_announce_changes).
+    # Durable marker of derived work, set in the same statement as the change that causes it
+    # and cleared only by the reconciliation that did the work, so a failure or crash anywhere
+    # in between leaves it set for the next pass (bots/reconcile.py reconcile_pending).
+    # Announcements use a per-calendar watermark instead (Calendar.announced_through).
     needs_reconcile = models.BooleanField(default=False, editable=False)
-    needs_announce = models.BooleanField(default=False, editable=False)
 
     class Meta:
         constraints = [
@@ -101,14 +100,11 @@ class Meeting(BaseModel):
                 name="meeting_project_platform",
             ),
             models.Index(F("project"), Upper("organizer_email"), name="meeting_project_organizer"),
-            # The drains of the markers above: few rows are marked at any time.
+            # The drain of the marker above: few rows are marked at any time.
             models.Index(
                 fields=["calendar"],
                 condition=Q(needs_reconcile=True),
                 name="meeting_needs_reconcile",
-            ),
-            models.Index(
-                fields=["calendar"], condition=Q(needs_announce=True), name="meeting_needs_announce"
             ),
             # The scheduler's scan: upcoming meetings that should get a bot.
             models.Index(

@@ -1,8 +1,18 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from calendars.models import Calendar
+
 from .models import BotSchedule, Meeting
 from .schedules import attach_schedules
+
+
+def _lock(meeting: Meeting) -> Meeting:
+    """Lock the meeting's calendar, then the meeting: the order every writer of a calendar's
+    meetings takes (sync pages, reconciliation), so none waits on another in a cycle, and the
+    meeting's `updated_at` is taken under the calendar's lock (calendar announcements)."""
+    Calendar.objects.lock([meeting.calendar_id])
+    return Meeting.objects.select_for_update().get(pk=meeting.pk)
 
 
 @transaction.atomic
@@ -10,6 +20,7 @@ def meeting_set_override(*, meeting: Meeting, value: bool | None) -> Meeting:
     """Set `override_should_record` (true: record, false: don't, null: preferences decide)."""
     from bots.reconcile import reconcile_meetings
 
+    meeting = _lock(meeting)
     if meeting.override_should_record != value:
         meeting.override_should_record = value
         meeting.save(update_fields=["override_should_record", "updated_at"])
@@ -115,7 +126,7 @@ def meeting_schedule_bot(
 ) -> list:
     """Record this meeting (or every current and future instance of its series) with this
     bot. Scheduling again replaces the bot's settings. Returns the affected meeting ids."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = _lock(meeting)
     _check_schedulable(meeting, all_occurrences=all_occurrences)
     series = all_occurrences and bool(meeting.series_id)
     targets = _targets(meeting, all_occurrences)
@@ -153,7 +164,7 @@ def meeting_update_bot(
     all_occurrences: bool = False,
 ) -> list:
     """Change the settings of the bot scheduled for this meeting (or its whole series)."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = _lock(meeting)
     series = all_occurrences and bool(meeting.series_id)
     targets = _targets(meeting, all_occurrences)
     if series:
@@ -194,7 +205,7 @@ def meeting_update_bot(
 @transaction.atomic
 def meeting_unschedule_bot(*, meeting: Meeting, all_occurrences: bool = False) -> list:
     """Remove the API-scheduled bot of this meeting (or its whole series). Idempotent."""
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    meeting = _lock(meeting)
     targets = _targets(meeting, all_occurrences)
     if all_occurrences and meeting.series_id:
         BotSchedule.objects.filter(meeting_id__in=targets).delete()

@@ -469,13 +469,14 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     for n in range(filler):
         store.put(google_event(f"filler{n}", tomorrow + timedelta(hours=n)))
     reconciled = []
-    real = reconcile.reconcile_meetings
+    real_meetings = reconcile._meetings
 
-    def spy(*, meeting_ids, **kwargs):
-        reconciled.append(set(meeting_ids))
-        return real(meeting_ids=meeting_ids, **kwargs)
+    def spy(selected):
+        meetings = real_meetings(selected)
+        reconciled.append({meeting.pk for meeting in meetings})
+        return meetings
 
-    monkeypatch.setattr(reconcile, "reconcile_meetings", spy)
+    monkeypatch.setattr(reconcile, "_meetings", spy)
 
     assert sync_calendar_by_id(recording_calendar.pk).status == "synced"
 
@@ -493,7 +494,7 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     else:  # a calendar being checked leaves every decision to reconciliation
         assert reconciled == [set(meetings.values_list("pk", flat=True))]
     # The same decisions as reconciliation's own.
-    again = real(meeting_ids=list(meetings.values_list("pk", flat=True)))
+    again = reconcile.reconcile_meetings(meeting_ids=list(meetings.values_list("pk", flat=True)))
     assert again.decisions_changed == 0 and not again.created
 
 

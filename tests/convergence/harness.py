@@ -326,12 +326,8 @@ def _bots_match_decisions(project, now) -> list[str]:
 
 
 def _nothing_left_marked(project) -> list[str]:
-    marked = Meeting.objects.filter(project=project)
-    reconcile_marks = marked.filter(needs_reconcile=True).count()
-    announce_marks = marked.filter(needs_announce=True).count()
-    if reconcile_marks or announce_marks:
-        return [f"{reconcile_marks} meetings to reconcile, {announce_marks} to announce"]
-    return []
+    marks = Meeting.objects.filter(project=project, needs_reconcile=True).count()
+    return [f"{marks} meetings still marked for reconciliation"] if marks else []
 
 
 def _feed_covers_announcements(project) -> None:

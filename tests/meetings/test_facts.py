@@ -24,7 +24,6 @@ NOT_FROM_PROVIDER = {
     "will_record",
     "will_record_reason",
     "needs_reconcile",
-    "needs_announce",
 }
 
 
