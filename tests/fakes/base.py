@@ -467,7 +467,10 @@ class _Handler(BaseHTTPRequestHandler):
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             body = self._read_chunked()
         scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
-        response = self.server.fake._dispatch(self.command, self.path, self.headers, body, scheme)
+        fake = self.server.fake
+        if fake.api_delay and self.path.startswith(fake.api_prefix):
+            time.sleep(fake.api_delay)  # a slow provider (benchmarks: a sync that takes a while)
+        response = fake._dispatch(self.command, self.path, self.headers, body, scheme)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -529,6 +532,8 @@ class FakeServer:
     default_scheme = "http"
     #: path prefix that `fail_next()` targets when no `path_prefix` is given
     api_prefix = "/"
+    #: seconds every API request (under `api_prefix`) waits before it is answered
+    api_delay = 0.0
 
     def __init__(
         self,
