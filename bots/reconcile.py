@@ -61,6 +61,8 @@ from webhooks.services import emit_events
 
 from .models import TERMINAL_STATUSES, Bot
 
+LIVE_STATUSES = tuple(status for status in Bot.Status.values if status not in TERMINAL_STATUSES)
+
 logger = logging.getLogger(__name__)
 
 BotMeeting = Bot.meetings.through
@@ -354,7 +356,23 @@ CALENDAR_NOT_LOADED = (
 )
 
 
-def _meetings(selected) -> list[Meeting]:
+def _lock_calendars(calendar_ids) -> dict:
+    """Lock the calendars in primary-key order (Calendar.objects.lock) and load them, with
+    their calendar user and project, in the same statement."""
+    ids = sorted(set(calendar_ids), key=str)
+    if not ids:
+        return {}
+    return {
+        calendar.pk: calendar
+        for calendar in Calendar.objects.select_for_update(of=("self",))
+        .filter(pk__in=ids)
+        .select_related("project", "calendar_user")
+        .defer(*CALENDAR_NOT_LOADED)
+        .order_by("pk")
+    }
+
+
+def _meetings(selected, calendars: dict) -> list[Meeting]:
     """The `selected` meetings (a queryset), each with its calendar, calendar user and project -
     loaded once per calendar, not joined into every row (a sync reconciles thousands of one
     calendar's)."""
@@ -364,12 +382,6 @@ def _meetings(selected) -> list[Meeting]:
             Prefetch("bots", queryset=live_bots, to_attr="live_bots")
         )
     )
-    calendars = {
-        calendar.pk: calendar
-        for calendar in Calendar.objects.filter(pk__in={m.calendar_id for m in meetings})
-        .select_related("project", "calendar_user")
-        .defer(*CALENDAR_NOT_LOADED)
-    }
     for meeting in meetings:
         meeting.calendar = calendars[meeting.calendar_id]
         meeting.project = meeting.calendar.project
@@ -409,20 +421,45 @@ def reconcile_meetings(
 
 
 def reconcile_marked(*, calendar_id, now: datetime | None = None) -> int:
-    """Reconcile up to SWEEP_BATCH of the calendar's meetings marked `needs_reconcile`, read
+    """Reconcile up to DRAIN_BATCH of the calendar's meetings marked `needs_reconcile`, read
     after the calendar's lock is taken; returns how many."""
     marked = Meeting.objects.filter(calendar_id=calendar_id, needs_reconcile=True)
-    result = _reconcile(lambda: marked.order_by("pk")[:SWEEP_BATCH], [calendar_id], now)
+    result = _reconcile(lambda: marked.order_by("pk")[:DRAIN_BATCH], [calendar_id], now)
     return result.reconciled
 
 
-def _reconcile(select, calendar_ids, now: datetime | None) -> ReconcileResult:
-    """`select()`: the meetings to reconcile, called once the calendars are locked."""
+def reconcile_botless(*, calendar_id, now: datetime | None = None) -> int:
+    """Reconcile up to DRAIN_BATCH of the calendar's meetings decided to record that have no
+    live bot (inserted so by sync, `Calendar.bots_pending`); the last batch clears the flag in
+    its transaction, under the calendar's lock (no page can set it meanwhile). Returns how
+    many."""
+    now = now or timezone.now()
+    botless = (
+        Meeting.objects.filter(
+            calendar_id=calendar_id, will_record=True, is_deleted=False, end_time__gt=now
+        )
+        .exclude(bots__status__in=LIVE_STATUSES)
+        .order_by("pk")
+    )
+
+    def select():
+        return botless[:DRAIN_BATCH]
+
+    def done(meetings):
+        if len(meetings) < DRAIN_BATCH:
+            Calendar.objects.filter(pk=calendar_id).update(bots_pending=False)
+
+    return _reconcile(select, [calendar_id], now, before_commit=done).reconciled
+
+
+def _reconcile(select, calendar_ids, now: datetime | None, before_commit=None) -> ReconcileResult:
+    """`select()`: the meetings to reconcile, called once the calendars are locked;
+    `before_commit(meetings)`: more work in the same transaction."""
     now = now or timezone.now()
     worker = _Reconciler(now)
     with transaction.atomic():
-        Calendar.objects.lock(calendar_ids)
-        meetings = attach_schedules(_meetings(select()))
+        calendars = _lock_calendars(calendar_ids)
+        meetings = attach_schedules(_meetings(select(), calendars))
         meeting_ids = [meeting.pk for meeting in meetings]
         worker.result.reconciled = len(meetings)
         decisions = {meeting.pk: _decide(meeting, now) for meeting in meetings}
@@ -466,6 +503,8 @@ def _reconcile(select, calendar_ids, now: datetime | None) -> ReconcileResult:
         touched = list(worker.touched)
         if touched:
             transaction.on_commit(lambda: _push(touched))
+        if before_commit is not None:
+            before_commit(meetings)
         faults.point("reconcile.before_commit")
     return worker.result
 
@@ -518,9 +557,11 @@ def _push(bot_ids) -> None:
 
 SWEEP_AHEAD = timedelta(hours=48)
 SWEEP_BATCH = 500
-# One drain run: at most this many calendars, each drained in batches of SWEEP_BATCH.
+# One drain run: at most this many calendars, each drained in batches of DRAIN_BATCH (a
+# transaction each: short enough not to hold a calendar's lock long).
 PENDING_CALENDARS = 1000
-MAX_DRAIN_BATCHES = 200
+DRAIN_BATCH = 1000
+MAX_DRAIN_BATCHES = 100
 
 
 def _reconcile_batches(calendar_id, ids: list, now) -> None:
@@ -533,43 +574,60 @@ def _reconcile_batches(calendar_id, ids: list, now) -> None:
         )
 
 
-def _drain(calendar_id, heartbeat=None) -> int:
-    """The calendar's marked meetings, batch by batch, until none is left (bounded: marks
-    arriving all the time from another worker's pages are left to the next run)."""
+def _drain(calendar_id, *, botless: bool, heartbeat=None) -> int:
+    """The calendar's marked meetings, then (`botless`) its recorded meetings without a bot,
+    batch by batch until none is left (bounded: marks arriving all the time from another
+    worker's pages are left to the next run)."""
     done = 0
-    for batch in range(MAX_DRAIN_BATCHES):
-        if heartbeat is not None and batch:
-            heartbeat()
-        count = retrying(lambda: reconcile_marked(calendar_id=calendar_id))
-        done += count
-        if count < SWEEP_BATCH:
-            break
+    steps = [reconcile_marked, *([reconcile_botless] if botless else [])]
+    batches = 0
+    for step in steps:
+        while batches < MAX_DRAIN_BATCHES:
+            if heartbeat is not None and batches:
+                heartbeat()
+            batches += 1
+            count = retrying(lambda step=step: step(calendar_id=calendar_id))
+            done += count
+            if count < DRAIN_BATCH:
+                break
     return done
 
 
-def reconcile_pending(*, calendar_ids=None, heartbeat: Callable[[], None] | None = None) -> int:
-    """Reconcile every meeting marked `needs_reconcile` (of these calendars, or all), whatever
-    its horizon: the drain of what syncs committed. Runs after every sync attempt and every
-    minute (config/schedules.py), so a failed round, a crash or a lost job is repaired within a
-    minute. Failures are isolated per calendar (projects/failures.py); a deadlock victim is
-    retried. Returns how many meetings were reconciled."""
+def reconcile_pending(
+    *, calendar_ids=None, bots_pending: bool = False, heartbeat: Callable[[], None] | None = None
+) -> int:
+    """Reconcile every meeting marked `needs_reconcile` and make the bots of recorded meetings
+    of calendars flagged `bots_pending` (of these calendars, or all), whatever their horizon:
+    the drain of what syncs committed. Runs after every sync attempt (for its calendar;
+    `bots_pending`: the attempt set the flag) and every minute (config/schedules.py), so a
+    failed round, a crash or a lost job is repaired within a minute. Failures are isolated per
+    calendar (projects/failures.py); a deadlock victim is retried. Returns how many meetings
+    were reconciled."""
     drain_all = calendar_ids is None
+    flagged = set()
     if drain_all:
-        calendar_ids = list(
+        marked = (
             Meeting.objects.filter(needs_reconcile=True)
             .order_by()
             .values_list("calendar_id", flat=True)
             .distinct()[:PENDING_CALENDARS]
         )
-        # A calendar's failure record lasts while it has marked meetings.
+        flagged = set(
+            Calendar.objects.filter(bots_pending=True).values_list("pk", flat=True)[
+                :PENDING_CALENDARS
+            ]
+        )
+        calendar_ids = sorted({*marked, *flagged}, key=str)
+        # A calendar's failure record lasts while it has work waiting.
         JobFailure.objects.filter(job="reconcile", object_type=Calendar._meta.label).exclude(
             object_id__in=[str(calendar_id) for calendar_id in calendar_ids]
         ).delete()
     done = 0
     for calendar_id in calendar_ids:
+        botless = bots_pending or calendar_id in flagged
         # The per-sync drain leaves clearing a record to the periodic one (a statement less).
         with isolated("reconcile", Calendar, calendar_id, clear_on_success=drain_all):
-            done += _drain(calendar_id, heartbeat)
+            done += _drain(calendar_id, botless=botless, heartbeat=heartbeat)
     return done
 
 

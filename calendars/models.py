@@ -144,6 +144,9 @@ class Calendar(BaseModel):
     # Every meeting change committed up to here is announced (calendar.sync_events); moved
     # forward in the transaction that writes the announcement (calendars/services.py).
     announced_through = models.DateTimeField(null=True, blank=True, editable=False)
+    # A sync page inserted meetings decided to record (they wait for their bots): set in the
+    # page's transaction, cleared by the reconciliation that found none left without a bot.
+    bots_pending = models.BooleanField(default=False, editable=False)
     consecutive_sync_failures = models.PositiveIntegerField(default=0, editable=False)
 
     # Provider push channel (Google watch channel / Graph subscription).

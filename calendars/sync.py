@@ -112,8 +112,10 @@ class SyncResult:
     deleted: int = 0
     skipped_events: int = 0
     changed_event_ids: set[str] = field(default_factory=set)
-    # New meetings decided at insert that need no bot (not marked for reconciliation).
+    # New meetings decided at insert that need no bot.
     settled_event_ids: set[str] = field(default_factory=set)
+    # Pages inserted meetings decided to record: their bots are made after the round.
+    bots_pending: bool = False
     announced: int = 0
     error: str = ""
     started_at: datetime = field(default_factory=timezone.now)
@@ -166,11 +168,13 @@ def _acquire(calendar_id, owner: str, now: datetime) -> bool:
     )
 
 
-def _fence(calendar_id, owner: str) -> None:
+def _fence(calendar_id, owner: str, **also) -> None:
     """Renew our lease, or stop if it is no longer ours. Inside a write transaction it also
-    locks the calendar row, which every writer of the calendar's meetings takes first."""
+    locks the calendar row, which every writer of the calendar's meetings takes first. `also`:
+    more calendar fields to write in the same statement."""
     renewed = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
-        sync_lease_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+        sync_lease_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
+        **also,
     )
     if not renewed:
         raise LeaseLost(str(calendar_id))
@@ -329,8 +333,11 @@ class PageWriter:
         if not new and not changed and not deleted:
             return
         settled = self._decide(new, timezone.now())
+        # Recorded new meetings are not marked one by one: the calendar's flag says that some
+        # of them wait for bots (reconciliation finds them), which spares an update per row.
+        bots_pending = any(row.will_record for row in new)
         with transaction.atomic():
-            _fence(self.calendar.pk, self.owner)
+            _fence(self.calendar.pk, self.owner, **({"bots_pending": True} if bots_pending else {}))
             # After the lock: an announcement (which takes it too) never misses these rows.
             now = timezone.now()
             _write_rows(self.calendar, new, now, new=True)
@@ -341,6 +348,7 @@ class PageWriter:
                 )
         faults.point("sync.page_committed")
         result = self.result
+        result.bots_pending |= bots_pending
         result.upserted += len(new) + len(changed)
         result.deleted += len(deleted)
         result.changed_event_ids.update(row.event_id for row in new)
@@ -351,9 +359,10 @@ class PageWriter:
         result.settled_event_ids.update(settled)
 
     def _decide(self, rows: list[Row], now: datetime) -> set[str]:
-        """New meetings are inserted with their recording decision. Those that need no bot are
-        settled: reconciliation (which would load each one again) skips them. A calendar that is
-        not connected yet leaves every decision to the reconciliation after the sync."""
+        """New meetings are inserted with their recording decision, so reconciliation (which
+        would load each one again) skips those that need no bot (settled) and only makes the
+        bots of the others. A calendar that is not connected yet leaves every decision to the
+        reconciliation after the sync."""
         if not rows or self.calendar.state != Calendar.State.CONNECTED:
             return set()
         calendar = self.calendar
@@ -380,8 +389,8 @@ class PageWriter:
                 schedule=schedules.get(row.fields["series_id"]),
             )
             row.will_record, row.will_record_reason = decision.will_record, decision.reason
+            row.needs_reconcile = False
             if not decision.will_record:
-                row.needs_reconcile = False
                 settled.add(row.event_id)
         return settled
 
@@ -765,7 +774,11 @@ def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
     faults.point("sync.settling")
     try:
         # The heartbeat runs between batches: it stops us if the lease was taken over.
-        reconcile_pending(calendar_ids=[calendar.pk], heartbeat=partial(_fence, calendar.pk, owner))
+        reconcile_pending(
+            calendar_ids=[calendar.pk],
+            bots_pending=result.bots_pending,
+            heartbeat=partial(_fence, calendar.pk, owner),
+        )
     except LeaseLost:
         return
     except Exception:

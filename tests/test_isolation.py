@@ -53,8 +53,8 @@ def test_a_poisoned_project_does_not_stop_the_others(world, globex, monkeypatch,
     assert world.sync(good) == "synced"
     assert Bot.objects.filter(project=world.project).count() == 1
     assert not Bot.objects.filter(project=globex.project).exists()
-    # The poisoned calendar's meeting stays marked, its failure is on record.
-    assert Meeting.objects.get(calendar=bad).needs_reconcile
+    # The poisoned calendar still waits for its bots, its failure is on record.
+    assert Calendar.objects.get(pk=bad.pk).bots_pending
     failure = JobFailure.objects.get(job="reconcile")
     assert (failure.object_id, failure.project_id) == (str(bad.pk), globex.project.pk)
     assert "TypeError" in failure.error
@@ -104,7 +104,7 @@ def test_a_poisoned_project_does_not_stop_the_others(world, globex, monkeypatch,
     Project.objects.filter(pk=globex.project.pk).update(bot_config={})
     reconcile.reconcile_pending()
     assert Bot.objects.filter(project=globex.project, meetings__calendar=bad).count() == 1
-    assert not Meeting.objects.filter(calendar=bad, needs_reconcile=True).exists()
+    assert not Calendar.objects.get(pk=bad.pk).bots_pending
     assert not JobFailure.objects.filter(job="reconcile").exists()
     assert Calendar.objects.get(pk=bad.pk).state == Calendar.State.CONNECTED
 

@@ -26,5 +26,10 @@ class Migration(migrations.Migration):
             name='sync_finished_at',
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
+        migrations.AddField(
+            model_name='calendar',
+            name='bots_pending',
+            field=models.BooleanField(default=False, editable=False),
+        ),
         migrations.RunPython(mark_announced, migrations.RunPython.noop),
     ]

@@ -471,9 +471,10 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     reconciled = []
     real_meetings = reconcile._meetings
 
-    def spy(selected):
-        meetings = real_meetings(selected)
-        reconciled.append({meeting.pk for meeting in meetings})
+    def spy(selected, calendars):
+        meetings = real_meetings(selected, calendars)
+        if meetings:
+            reconciled.append({meeting.pk for meeting in meetings})
         return meetings
 
     monkeypatch.setattr(reconcile, "_meetings", spy)

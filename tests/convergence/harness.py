@@ -327,7 +327,10 @@ def _bots_match_decisions(project, now) -> list[str]:
 
 def _nothing_left_marked(project) -> list[str]:
     marks = Meeting.objects.filter(project=project, needs_reconcile=True).count()
-    return [f"{marks} meetings still marked for reconciliation"] if marks else []
+    flags = Calendar.objects.filter(project=project, bots_pending=True).count()
+    if marks or flags:
+        return [f"{marks} meetings marked for reconciliation, {flags} calendars wait for bots"]
+    return []
 
 
 def _feed_covers_announcements(project) -> None:
