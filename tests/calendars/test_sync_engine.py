@@ -426,6 +426,17 @@ def test_sync_calendars_command(store, calendar, capsys):
     with pytest.raises(CommandError, match="No calendar"):
         call_command("sync_calendars", "00000000-0000-0000-0000-000000000000")
 
+    # Another worker holds the calendar: not a success (scripts see a non-zero exit).
+    Calendar.objects.filter(pk=calendar.pk).update(
+        sync_lease_owner="other-worker", sync_lease_expires_at=NOW + timedelta(seconds=20)
+    )
+    capsys.readouterr()
+    with pytest.raises(CommandError, match="1 of 1 calendar"):
+        call_command("sync_calendars", str(calendar.pk))
+    out = capsys.readouterr().out
+    assert "busy - another worker is syncing it" in out
+    assert "0 calendar(s) synced, 1 not." in out
+
 
 def test_timezone_is_utc():
     assert timezone.now() == NOW
