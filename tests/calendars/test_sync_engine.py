@@ -434,7 +434,7 @@ def test_sync_calendars_command(store, calendar, capsys):
     with pytest.raises(CommandError, match="1 of 1 calendar"):
         call_command("sync_calendars", str(calendar.pk))
     out = capsys.readouterr().out
-    assert "busy - another worker is syncing it" in out
+    assert "busy (+0 changed, -0 removed) - another worker is syncing it" in out
     assert "0 calendar(s) synced, 1 not." in out
 
 
