@@ -250,3 +250,13 @@ def test_v1_meeting_patch_documents_the_required_field(raw_schema, acme):
 def test_components_do_not_inherit_a_base_class_docstring(raw_schema):
     for name, component in raw_schema["components"]["schemas"].items():
         assert "A key the resource does not have" not in component.get("description", ""), name
+
+
+def test_every_response_documents_the_request_id_header(raw_schema, acme):
+    for path, _method, operation in operations(raw_schema):
+        for status, response in operation["responses"].items():
+            header = response["headers"]["X-Request-ID"]
+            assert header == {"$ref": "#/components/headers/X-Request-ID"}, (path, status)
+    assert raw_schema["components"]["headers"]["X-Request-ID"]["required"] is True
+    response = acme.client.get("/api/v1/calendars/", HTTP_X_REQUEST_ID="fuzz-req-0001")
+    assert response["X-Request-ID"] == "fuzz-req-0001"

@@ -246,3 +246,23 @@ def add_oauth_callbacks(result, generator, request, public):
         paths.setdefault(path, _oauth_callback(provider))
     result["paths"] = dict(sorted(paths.items()))
     return result
+
+
+REQUEST_ID = {
+    "description": "The request's id (the caller's well-formed `X-Request-ID`, else a new one); "
+    "in every log line of the request and in any error's `request_id`.",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
+def add_request_id_header(result, generator, request, public):
+    """Postprocessing hook: every response carries `X-Request-ID` (config/middleware.py)."""
+    result.setdefault("components", {}).setdefault("headers", {})["X-Request-ID"] = REQUEST_ID
+    for item in result["paths"].values():
+        for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                response.setdefault("headers", {})["X-Request-ID"] = {
+                    "$ref": "#/components/headers/X-Request-ID"
+                }
+    return result
