@@ -4,6 +4,7 @@ from rest_framework import serializers
 from bots.backends import BACKENDS, validate_bot_config
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
+from config.api.schema import JsonObjectField
 from config.api.serializers import StrictModelSerializer, StrictSerializer
 
 from .models import ApiKey, Project
@@ -25,6 +26,11 @@ class ProjectSerializer(StrictModelSerializer):
     allowed_redirect_origins = OriginListField(required=False, max_length=50)
     cors_allowed_origins = OriginListField(required=False, max_length=50)
     bot_dispatch_backend = serializers.ChoiceField(choices=sorted(BACKENDS), required=False)
+    bot_config = JsonObjectField(
+        required=False,
+        help_text="A JSON object sent with every bot (merged under an event's own); it must fit "
+        "the dispatch backend (see the README).",
+    )
 
     class Meta:
         model = Project
@@ -48,10 +54,6 @@ class ProjectSerializer(StrictModelSerializer):
             "bot_join_lead_seconds": {"max_value": 3600},
             "sync_days_past": {"max_value": 60},
             "sync_days_future": {"min_value": 1, "max_value": 365},
-            "bot_config": {
-                "help_text": "A JSON object sent with every bot (merged under an event's own); "
-                "it must fit the dispatch backend (see the README)."
-            },
         }
 
     def validate(self, attrs):

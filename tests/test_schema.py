@@ -219,6 +219,7 @@ def test_request_bodies_are_as_strict_as_the_serializers(raw_schema):
     assert create["additionalProperties"] is False
     assert create["properties"]["metadata"]["type"] == "object"
     assert schemas["BotCreateRequest"]["properties"]["bot_config"]["type"] == "object"
+    assert schemas["PatchedProjectRequest"]["properties"]["bot_config"]["type"] == "object"
     assert schemas["AuthenticateRequest"]["additionalProperties"] is False
 
 

@@ -24,7 +24,7 @@ never documents 500: that is a bug.
 from __future__ import annotations
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from projects.validators import JsonObjectValidator
@@ -55,6 +55,12 @@ class ErrorSerializer(serializers.Serializer):
 
     class Meta:
         ref_name = "Error"
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {}})
+class JsonObjectField(serializers.JSONField):
+    """A JSONField the schema types as an object, where the serializer checks that it is one
+    (a field with `JsonObjectValidator` among its validators is typed so without this)."""
 
 
 def error_response(description: str) -> OpenApiResponse:
