@@ -41,36 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import CONNECTED_CALENDAR, google_fake_env, manage, wait_for  # noqa: E402
+
 EMAIL = "crash@bench.test"
 PG_DATABASE = "calsync_bench_crash"
 PG_URL = f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
-SETUP = """
-import os
-from calendars.models import Calendar, CalendarUser, OAuthApp
-from projects.models import Project
-
-project = Project.objects.create(name="crash recovery bench")
-OAuthApp.objects.create(
-    project=project,
-    platform="google",
-    client_id=os.environ["BENCH_CLIENT_ID"],
-    client_secret=os.environ["BENCH_CLIENT_SECRET"],
-)
-user = CalendarUser.objects.create(
-    project=project, external_id="crash", record_internal=True, record_external=True
-)
-calendar = Calendar.objects.create(
-    project=project,
-    calendar_user=user,
-    platform="google",
-    email=os.environ["BENCH_EMAIL"],
-    refresh_token=os.environ["BENCH_REFRESH_TOKEN"],
-    state="connected",
-)
-print(calendar.pk)
-"""
 QUEUE = """
 import os
 from django_q.tasks import async_task
@@ -126,16 +103,6 @@ def stamp(value) -> float | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.timestamp()
-
-
-def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def socket_inodes_to(port: int) -> set[str]:
@@ -213,18 +180,13 @@ def main() -> None:
             DEBUG="true",
             SECRET_KEY=Fernet.generate_key().decode() * 2,
             DATA_DIR=str(data_dir),
-            GOOGLE_OAUTH_AUTHORIZE_URL=fake.authorize_url,
-            GOOGLE_OAUTH_TOKEN_URL=fake.token_url,
-            GOOGLE_USERINFO_URL=fake.userinfo_url,
-            GOOGLE_CALENDAR_API_URL=fake.calendar_api_url,
             GOOGLE_PAGE_SIZE=str(options.page_size),
             Q_WORKERS="1",
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
-            BENCH_CLIENT_ID=fake.client_id,
-            BENCH_CLIENT_SECRET=fake.client_secret,
-            BENCH_EMAIL=EMAIL,
-            BENCH_REFRESH_TOKEN=refresh_token,
+            BENCH_PROJECT="crash recovery bench",
+            BENCH_RECORD="1",
+            **google_fake_env(fake, email=EMAIL, refresh_token=refresh_token),
         )
         if options.broker == "redis":
             env.update(DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL)
@@ -235,22 +197,10 @@ def main() -> None:
                 )
             subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], check=True, capture_output=True)  # noqa: S607
 
-        def manage(*args: str) -> str:
-            done = subprocess.run(  # noqa: S603 (our own command line)
-                [python, "manage.py", *args],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            if done.returncode:
-                raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stderr[-3000:]}")
-            return done.stdout
-
-        manage("migrate", "--no-input", "--verbosity", "0")
-        calendar_id = manage("shell", "-c", SETUP).strip().splitlines()[-1]
+        manage(python, env, "migrate", "--no-input", "--verbosity", "0")
+        calendar_id = (
+            manage(python, env, "shell", "-c", CONNECTED_CALENDAR).strip().splitlines()[-1]
+        )
         db = Database(options.broker, data_dir)
         log = (data_dir / "worker.log").open("w")
         cluster = subprocess.Popen(  # noqa: S603
@@ -263,7 +213,7 @@ def main() -> None:
         )
         time.sleep(2)  # the cluster's processes start
         env["BENCH_CALENDAR_ID"] = calendar_id
-        manage("shell", "-c", QUEUE)
+        manage(python, env, "shell", "-c", QUEUE)
         half = options.page_size * 3
         wait_for(
             lambda: db.one(STATE["meetings"], calendar_id)[0] >= half,

@@ -46,46 +46,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import CONNECTED_CALENDAR, google_fake_env, wait_for  # noqa: E402
+
 EMAIL = "push@bench.test"
 POLL_SECONDS = 0.02
-
-SETUP = """
-import os
-from calendars.models import Calendar, OAuthApp
-from projects.models import Project
-
-project = Project.objects.create(name="push latency bench")
-OAuthApp.objects.create(
-    project=project,
-    platform="google",
-    client_id=os.environ["BENCH_CLIENT_ID"],
-    client_secret=os.environ["BENCH_CLIENT_SECRET"],
-)
-calendar = Calendar.objects.create(
-    project=project,
-    platform="google",
-    email=os.environ["BENCH_EMAIL"],
-    refresh_token=os.environ["BENCH_REFRESH_TOKEN"],
-    state="connected",
-)
-print(calendar.pk)
-"""
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def healthy(url: str) -> bool:
@@ -180,18 +150,12 @@ def main() -> None:
             DATA_DIR=str(data_dir),
             PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
             PUSH_NOTIFICATIONS="true",
-            GOOGLE_OAUTH_AUTHORIZE_URL=fake.authorize_url,
-            GOOGLE_OAUTH_TOKEN_URL=fake.token_url,
-            GOOGLE_USERINFO_URL=fake.userinfo_url,
-            GOOGLE_CALENDAR_API_URL=fake.calendar_api_url,
             LOG_LEVEL="WARNING",
             HOST="127.0.0.1",
             PORT=str(port),
             PYTHONUNBUFFERED="1",
-            BENCH_CLIENT_ID=fake.client_id,
-            BENCH_CLIENT_SECRET=fake.client_secret,
-            BENCH_EMAIL=EMAIL,
-            BENCH_REFRESH_TOKEN=refresh_token,
+            BENCH_PROJECT="push latency bench",
+            **google_fake_env(fake, email=EMAIL, refresh_token=refresh_token),
         )
 
         def manage(*args: str, timeout: float = 120) -> str:
@@ -222,7 +186,7 @@ def main() -> None:
             )
 
         manage("migrate", "--no-input", "--verbosity", "0", timeout=300)
-        calendar_id = manage("shell", "-c", SETUP).strip().splitlines()[-1]
+        calendar_id = manage("shell", "-c", CONNECTED_CALENDAR).strip().splitlines()[-1]
         db = Database(data_dir / "db.sqlite3")
 
         if options.web == "gunicorn":

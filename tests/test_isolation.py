@@ -11,7 +11,7 @@ from bots.models import Bot
 from calendars.models import Calendar
 from meetings.models import Meeting
 from projects.models import JobFailure, Project
-from tests.convergence.harness import attendees, link, make_world
+from tests.convergence.harness import link, make_world
 
 
 @pytest.fixture
@@ -39,13 +39,7 @@ def test_a_poisoned_project_does_not_stop_the_others(world, globex, monkeypatch,
     bad = world.add_calendar("mallory", project=globex.project, record_external=True)
     start = world.now() + timedelta(hours=5)
     for calendar, n in ((good, 1), (bad, 2)):
-        world.put(
-            calendar,
-            f"e{n}",
-            start,
-            hangoutLink=link(n),
-            attendees=attendees(calendar, external=True),
-        )
+        world.put_meeting(calendar, f"e{n}", start, n, external=True)
     poison(globex.project)
 
     # Sync: both calendars sync; only the healthy one gets its bot.
@@ -60,13 +54,7 @@ def test_a_poisoned_project_does_not_stop_the_others(world, globex, monkeypatch,
     assert "TypeError" in failure.error
 
     # The periodic jobs: every calendar of every project is swept; the bad one is skipped.
-    world.put(
-        good,
-        "e3",
-        start + timedelta(hours=1),
-        hangoutLink=link(3),
-        attendees=attendees(good, external=True),
-    )
+    world.put_meeting(good, "e3", start + timedelta(hours=1), 3, external=True)
     Meeting.objects.filter(calendar=good).update(needs_reconcile=True)
     Bot.objects.filter(project=world.project).delete()
     assert reconcile.reconcile_pending() >= 1

@@ -125,6 +125,19 @@ class World:
         )
         self.changes.append(Change(calendar.pk, event_id, self.now()))
 
+    def put_meeting(
+        self, calendar, event_id: str, start: datetime, link_no: int, *, external=True, **extra
+    ) -> None:
+        """An event with a Meet link (`link(link_no)`) and an external or internal guest."""
+        self.put(
+            calendar,
+            event_id,
+            start,
+            hangoutLink=link(link_no),
+            attendees=attendees(calendar, external=external),
+            **extra,
+        )
+
     def cancel(self, calendar, event_id: str) -> None:
         calendar.store.cancel(event_id)
         self.changes.append(Change(calendar.pk, event_id, self.now()))

@@ -10,7 +10,7 @@ import pytest
 from calendars import jobs
 from calendars.providers.base import ProviderUnavailable
 
-from .harness import POINTS, RECOVERY_BOUND, Killed, World, attendees, link
+from .harness import POINTS, RECOVERY_BOUND, Killed, World
 
 
 def scenario(world: World):
@@ -21,56 +21,20 @@ def scenario(world: World):
     day = world.now() + timedelta(days=1)
     for n in range(8):
         start = day + timedelta(hours=n)
-        world.put(
-            alice,
-            f"a{n}",
-            start,
-            hangoutLink=link(n),
-            attendees=attendees(alice, external=n % 2 == 0),
-        )
+        world.put_meeting(alice, f"a{n}", start, n, external=n % 2 == 0)
         if n < 4:  # the same meeting in Bob's calendar
-            world.put(
-                bob,
-                f"b{n}",
-                start,
-                hangoutLink=link(n),
-                attendees=attendees(bob, external=n % 2 == 0),
-            )
+            world.put_meeting(bob, f"b{n}", start, n, external=n % 2 == 0)
     for calendar in (alice, bob):
         assert world.sync(calendar) == "synced"
     world.assert_converged()
     world.tick(5)
     # Changes the killed sync is working on: new meetings, a move, a new link, a cancellation.
     for n in range(8, 14):
-        world.put(
-            alice,
-            f"a{n}",
-            day + timedelta(hours=n),
-            hangoutLink=link(n),
-            attendees=attendees(alice, external=True),
-        )
-    world.put(
-        alice,
-        "a0",
-        day + timedelta(hours=30),
-        hangoutLink=link(0),
-        attendees=attendees(alice, external=True),
-    )
-    world.put(
-        alice,
-        "a2",
-        day + timedelta(hours=2),
-        hangoutLink=link(99),
-        attendees=attendees(alice, external=True),
-    )
+        world.put_meeting(alice, f"a{n}", day + timedelta(hours=n), n, external=True)
+    world.put_meeting(alice, "a0", day + timedelta(hours=30), 0, external=True)
+    world.put_meeting(alice, "a2", day + timedelta(hours=2), 99, external=True)
     world.cancel(alice, "a4")
-    world.put(
-        alice,
-        "a1",
-        day + timedelta(hours=1),
-        hangoutLink=link(1),
-        attendees=attendees(alice, external=True),
-    )
+    world.put_meeting(alice, "a1", day + timedelta(hours=1), 1, external=True)
     world.tick(5)
     return alice, bob
 

@@ -71,7 +71,7 @@ def test_two_syncs_moving_one_meeting_leave_one_bot_at_the_latest_time(
     lead = timedelta(seconds=acme.project.bot_join_lead_seconds)
     t2 = world.now() + timedelta(days=1)
     t3 = t2 + timedelta(hours=3)
-    world.put(alice, "e1", t2, hangoutLink=link(1), attendees=attendees(alice, external=True))
+    world.put_meeting(alice, "e1", t2, 1, external=True)
 
     paused, resume = threading.Event(), threading.Event()
 
@@ -85,7 +85,7 @@ def test_two_syncs_moving_one_meeting_leave_one_bot_at_the_latest_time(
         first.start()
         wait_until(paused.is_set, "the first sync to create its bot")
         # The meeting moves again; the first worker stalls past its lease; a second takes over.
-        world.put(alice, "e1", t3, hangoutLink=link(1), attendees=attendees(alice, external=True))
+        world.put_meeting(alice, "e1", t3, 1, external=True)
         world.tick(lease().total_seconds() + 1)
         second = Worker(lambda: sync_calendar_by_id(alice.pk).status)
         second.start()
