@@ -377,3 +377,38 @@ def test_push_job_takes_several_bots(acme):
     bots = live_bots(acme.project)
     assert jobs.push_bot_to_backend(*[str(bot.pk) for bot in bots]) == "synced, synced"
     assert all(bot.backend_synced_at for bot in Bot.objects.filter(pk__in=[b.pk for b in bots]))
+
+
+def test_a_meeting_left_with_two_live_bots_keeps_one(acme):
+    """What a past race (two reconciliations on different versions of a meeting) could leave:
+    the bot of the meeting's current key stays, the stray one is cancelled."""
+    _, meeting = user_with_meeting(acme.project, "alice")
+    reconcile_meetings(meeting_ids=[meeting.pk])
+    (right,) = live_bots(acme.project)
+    ghost = Bot.objects.create(
+        project=acme.project,
+        meeting_url=ZOOM,
+        join_at=START - timedelta(hours=5),
+        name="ghost",
+        deduplication_key="an old time",
+    )
+    ghost.meetings.add(meeting)
+    result = reconcile_meetings(meeting_ids=[meeting.pk])
+    assert live_bots(acme.project) == [right]
+    ghost.refresh_from_db()
+    assert ghost.status == Bot.Status.CANCELLED
+    assert ghost.status_changes[-1]["sub_code"] == "duplicate"
+    assert result.cancelled == {ghost.pk}
+
+
+def test_the_safety_sweep_cancels_a_scheduled_bot_that_serves_no_meeting(acme):
+    orphan = Bot.objects.create(
+        project=acme.project,
+        meeting_url=ZOOM,
+        join_at=START,
+        name="orphan",
+        deduplication_key="nobody's",
+    )
+    reconcile_upcoming()
+    orphan.refresh_from_db()
+    assert orphan.status == Bot.Status.CANCELLED
