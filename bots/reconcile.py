@@ -30,10 +30,11 @@ primary-key order, then new bots inserted in key order. Reading the meetings aft
 locks means a reconciliation always sees the latest committed version of each meeting: two
 reconciliations of one calendar run one after the other, never on different versions.
 
-Meetings are marked `needs_reconcile` by whatever changed them (sync pages); a successful
-reconciliation clears the mark in its own transaction. `reconcile_pending` drains the marks,
-calendar by calendar, with failures isolated per calendar (a poisoned project's calendar is
-logged, recorded and skipped; the others proceed).
+Sync pages mark the meetings they change `needs_reconcile` (a successful reconciliation clears
+the mark in its own transaction), and flag the calendar `bots_pending` when they insert meetings
+already decided to record (the reconciliation that finds none of them left without a bot clears
+it). `reconcile_pending` drains both, calendar by calendar, with failures isolated per calendar
+(a poisoned project's calendar is logged, recorded and skipped; the others proceed).
 """
 
 import logging
@@ -583,8 +584,8 @@ def _drain(calendar_id, *, botless: bool, heartbeat=None) -> int:
     batches = 0
     for step in steps:
         while batches < MAX_DRAIN_BATCHES:
-            if heartbeat is not None and batches:
-                heartbeat()
+            if heartbeat is not None and batches and not heartbeat():
+                return done  # the caller's lease is gone: whoever holds it now drains
             batches += 1
             count = retrying(lambda step=step: step(calendar_id=calendar_id))
             done += count
@@ -594,7 +595,7 @@ def _drain(calendar_id, *, botless: bool, heartbeat=None) -> int:
 
 
 def reconcile_pending(
-    *, calendar_ids=None, bots_pending: bool = False, heartbeat: Callable[[], None] | None = None
+    *, calendar_ids=None, bots_pending: bool = False, heartbeat: Callable[[], bool] | None = None
 ) -> int:
     """Reconcile every meeting marked `needs_reconcile` and make the bots of recorded meetings
     of calendars flagged `bots_pending` (of these calendars, or all), whatever their horizon:

@@ -772,15 +772,18 @@ def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
     from . import services
 
     faults.point("sync.settling")
+
+    def still_ours() -> bool:  # between batches: stop once another worker took over
+        try:
+            _fence(calendar.pk, owner)
+        except LeaseLost:
+            return False
+        return True
+
     try:
-        # The heartbeat runs between batches: it stops us if the lease was taken over.
         reconcile_pending(
-            calendar_ids=[calendar.pk],
-            bots_pending=result.bots_pending,
-            heartbeat=partial(_fence, calendar.pk, owner),
+            calendar_ids=[calendar.pk], bots_pending=result.bots_pending, heartbeat=still_ours
         )
-    except LeaseLost:
-        return
     except Exception:
         logger.exception("calendar %s: reconciliation failed; it stays marked", calendar.pk)
     faults.point("sync.reconciled")
