@@ -180,7 +180,10 @@ def calendar_announce_changes(*, calendar: Calendar) -> int:
             .first()
         )
         now = timezone.now()
-        changed = Meeting.objects.filter(calendar=calendar, updated_at__lte=now).order_by()
+        # The project's (updated_at) index finds the few recent changes; the calendar filters.
+        changed = Meeting.objects.filter(
+            project_id=calendar.project_id, calendar=calendar, updated_at__lte=now
+        ).order_by()
         if watermark is not None:
             # Inclusive: a change stamped in the very microsecond of the last announcement may
             # have committed after it; announced again rather than never.
