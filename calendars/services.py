@@ -167,7 +167,7 @@ def calendar_announce_changes(*, calendar: Calendar) -> int:
     crashed attempt leaves the watermark behind). Changes of the recording decision count:
     the event object the customer reads changed. `last_updated_ts` is the oldest announced
     row's `updated_at`, so a client reading the event feed from it sees them all. Returns how
-    many meetings were announced.
+    many meetings were announced (0 when no endpoint listens).
 
     Why no change is skipped: every writer of meetings takes the calendar's row lock before it
     takes its `updated_at` (sync pages, reconciliation, overrides), and this takes the lock
@@ -188,25 +188,32 @@ def calendar_announce_changes(*, calendar: Calendar) -> int:
             # Inclusive: a change stamped in the very microsecond of the last announcement may
             # have committed after it; announced again rather than never.
             changed = changed.filter(updated_at__gte=watermark)
-        rows = list(changed.values_list("pk", "updated_at"))
-        if rows:
-            since = min(updated_at for _, updated_at in rows)
-            meeting_ids = [pk for pk, _ in rows]
-            emit_events(
-                project=calendar.project,
-                items=[
-                    (
-                        event_type,
-                        partial(builder, calendar, last_updated_ts=since, meeting_ids=meeting_ids),
-                    )
-                    for event_type, builder in (
-                        (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
-                        (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
-                    )
-                ],
-            )
+        # Read only when an endpoint listens (a first sync lists thousands of meetings).
+        loaded: list[list] = []
+
+        def rows() -> list:
+            if not loaded:
+                loaded.append(list(changed.values_list("pk", "updated_at")))
+            return loaded[0]
+
+        def payload(builder):
+            if not rows():
+                return None  # nothing changed: no announcement
+            since = min(updated_at for _, updated_at in rows())
+            return builder(calendar, last_updated_ts=since, meeting_ids=[pk for pk, _ in rows()])
+
+        emit_events(
+            project=calendar.project,
+            items=[
+                (event_type, partial(payload, builder))
+                for event_type, builder in (
+                    (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
+                    (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
+                )
+            ],
+        )
         Calendar.objects.filter(pk=calendar.pk).update(announced_through=now)
-    return len(rows)
+    return len(loaded[0]) if loaded else 0
 
 
 class StaffDisconnect(Exception):

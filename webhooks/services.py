@@ -41,10 +41,11 @@ def emit_event(
 
 
 def emit_events(
-    *, project: Project, items: Iterable[tuple[str, dict | Callable[[], dict]]]
+    *, project: Project, items: Iterable[tuple[str, dict | Callable[[], dict | None]]]
 ) -> list[WebhookDelivery]:
     """`emit_event` for many events of one project (a sync scheduling thousands of bots): the
-    endpoints are read once and all deliveries written in one statement."""
+    endpoints are read once and all deliveries written in one statement. A payload builder
+    that returns None skips its event."""
     items = list(items)
     for event_type, _data in items:
         if event_type not in events.CATALOGUE:
@@ -60,8 +61,11 @@ def emit_events(
     for event_type, data in items:
         wanting = [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
         if wanting:
-            # Built only when someone listens (payloads can cost queries).
-            batch.append((event_type, data() if callable(data) else data, wanting))
+            # Built only when someone listens (payloads can cost queries); a builder that
+            # returns None found nothing to tell.
+            payload = data() if callable(data) else data
+            if payload is not None:
+                batch.append((event_type, payload, wanting))
     return _write_deliveries(project=project, batch=batch) if batch else []
 
 
