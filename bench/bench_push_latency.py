@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.support import CONNECTED_CALENDAR, google_fake_env, wait_for  # noqa: E402
+from bench.support import manage as run_manage  # noqa: E402
 
 EMAIL = "push@bench.test"
 POLL_SECONDS = 0.02
@@ -159,17 +160,7 @@ def main() -> None:
         )
 
         def manage(*args: str, timeout: float = 120) -> str:
-            done = subprocess.run(  # noqa: S603 (our own command line)
-                [python, "manage.py", *args],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-            if done.returncode:
-                raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-            return done.stdout
+            return run_manage(python, env, *args, timeout=timeout)
 
         def spawn(name: str, command: list[str]) -> None:
             log = open(data_dir / f"{name}.log", "w")  # noqa: SIM115 (closed in finally)
