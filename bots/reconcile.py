@@ -11,7 +11,7 @@ decision, then:
 - does not record and has a bot: the meeting leaves it; a bot left serving nobody is cancelled.
 
 A bot requested through the server API (meetings.models.BotSchedule, loaded per batch by
-meetings/schedules.py) is one more input of the decision; its name, config and deduplication key
+meetings/bot_schedules.py) is one more input of the decision; its name, config and deduplication key
 replace the automatic ones, and its movable bot follows changes of them.
 
 Meetings that need a bot and have none are joined to bots in bulk (`join_all`): a calendar's
@@ -52,9 +52,9 @@ from django.utils import timezone
 from calendars.models import Calendar
 from config import faults
 from config.db import retrying
+from meetings.bot_schedules import attach_schedules
 from meetings.decisions import decide
 from meetings.models import Meeting
-from meetings.schedules import attach_schedules
 from projects.failures import isolated
 from projects.models import JobFailure
 from webhooks import events

@@ -71,7 +71,7 @@ def decide(
     schedule=None,
 ) -> Decision:
     """`preferences` is the CalendarUser (or None for a calendar without one); `schedule` the
-    meeting's effective BotSchedule (meetings/schedules.py), if any."""
+    meeting's effective BotSchedule (meetings/bot_schedules.py), if any."""
     if not calendar_connected:
         return Decision(False, "calendar_disconnected")
     if calendar_connecting:

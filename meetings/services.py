@@ -3,8 +3,8 @@ from django.utils import timezone
 
 from calendars.models import Calendar
 
+from .bot_schedules import attach_schedules
 from .models import BotSchedule, Meeting
-from .schedules import attach_schedules
 
 
 def _lock(meeting: Meeting) -> Meeting:

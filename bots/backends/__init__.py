@@ -41,10 +41,6 @@ def get_backend(name: str) -> BotBackend:
     return _instances[name]
 
 
-def backend_choices() -> list[tuple[str, str]]:
-    return [(name, get_backend(name).label) for name in sorted(BACKENDS)]
-
-
 def validate_bot_config(config, *, backend: str) -> None:
     """A `bot_config` (the project's preset, or one event's) must be a JSON object within limits
     and fit the backend it goes to: no key calsync sets itself, and its schema where it has one.

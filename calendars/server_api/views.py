@@ -22,7 +22,7 @@ from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings import selectors
 from meetings import services as meeting_services
-from meetings.schedules import attach_schedules
+from meetings.bot_schedules import attach_schedules
 from projects.authentication import request_project
 from projects.scoping import ProjectScopedMixin
 
