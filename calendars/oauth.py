@@ -27,11 +27,6 @@ from .models import Calendar, CalendarUser, OAuthApp
 from .providers import get_provider
 from .providers.base import OAuthClient, ProviderError, ProviderUnavailable
 
-REDIRECT_URL_KEYS = {"google": "google_oauth_redirect_url", "microsoft": "ms_oauth_redirect_url"}
-CALLBACK_ROUTES = {
-    "google": "calendar-google-oauth-callback",
-    "microsoft": "calendar-ms-oauth-callback",
-}
 MAX_STATE_LENGTH = 8192
 # A browser that reloads the callback replays the code; the provider refuses it the second time.
 # Remember codes we already used so the replay shows success instead of a confusing error.
@@ -92,7 +87,7 @@ def parse_state(raw: str | None, *, platform: str) -> OAuthState:
     token = data.get("recall_calendar_auth_token")
     if not isinstance(token, str) or not token:
         raise ConnectError("invalid_state", "'recall_calendar_auth_token' missing from state")
-    redirect_key = REDIRECT_URL_KEYS[platform]
+    redirect_key = get_provider(platform).redirect_url_key
     redirect_uri = data.get(redirect_key)
     if not isinstance(redirect_uri, str) or not _is_http_url(redirect_uri):
         raise ConnectError("invalid_state", f"'{redirect_key}' missing from state or not a URL")
@@ -152,7 +147,9 @@ def with_query(url: str, **params: str) -> str:
 
 def callback_url(platform: str) -> str:
     # Registered redirect URIs conventionally end with a slash, as Recall's do.
-    return settings.PUBLIC_BASE_URL + reverse(CALLBACK_ROUTES[platform]).rstrip("/") + "/"
+    name = get_provider(platform).callback_name
+    path = reverse("calendar-oauth-callback", kwargs={"callback_name": name})
+    return settings.PUBLIC_BASE_URL + path.rstrip("/") + "/"
 
 
 def oauth_client(project: Project, platform: str) -> OAuthClient:
@@ -181,16 +178,16 @@ def authorization(
             check_redirect_url(url, project=project)
     client = oauth_client(project, platform)
     redirect_uri = callback_url(platform)
+    provider = get_provider(platform)
     state = {
         "recall_calendar_auth_token": tokens.mint(calendar_user, api_key_id=api_key_id),
-        REDIRECT_URL_KEYS[platform]: redirect_uri,
+        provider.redirect_url_key: redirect_uri,
     }
     if success_url:
         state["success_url"] = success_url
     if error_url:
         state["error_url"] = error_url
     encoded_state = json.dumps(state, separators=(",", ":"))
-    provider = get_provider(platform)
     return {
         "platform": platform,
         "url": provider.authorization_url(

@@ -32,8 +32,15 @@ def channel_needs_renewal(calendar: Calendar) -> bool:
     )
 
 
-def _public_url(route: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse(route).rstrip("/") + "/"
+def push_address(platform: str, endpoint: str = "changes") -> str:
+    """Where the provider sends `endpoint`'s notifications ("" when it has no such endpoint)."""
+    if endpoint not in get_provider(platform).push_endpoints:
+        return ""
+    if endpoint == "changes":
+        path = reverse("push", kwargs={"platform": platform})
+    else:
+        path = reverse("push-endpoint", kwargs={"platform": platform, "endpoint": endpoint})
+    return settings.PUBLIC_BASE_URL + path.rstrip("/") + "/"
 
 
 def ensure_push_channel(calendar_id) -> str:
@@ -55,10 +62,10 @@ def ensure_push_channel(calendar_id) -> str:
             credentials_for(calendar), calendar_id=calendar.platform_calendar_id
         )
         channel = session.watch(
-            address=_public_url(f"push-{calendar.platform}"),
+            address=push_address(calendar.platform),
             token=token,
             channel_id=str(uuid.uuid4()),
-            lifecycle_address=_public_url("push-microsoft-lifecycle"),
+            lifecycle_address=push_address(calendar.platform, "lifecycle"),
         )
     except ProviderError as exc:
         # Push is an optimisation: the calendar keeps syncing by polling.

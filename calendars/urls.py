@@ -2,12 +2,12 @@ from django.urls import re_path
 
 from . import views_push
 
+# Every registered provider's receivers: /push/<platform>/ and /push/<platform>/<endpoint>/.
 urlpatterns = [
-    re_path(r"^push/google/?$", views_push.google_push, name="push-google"),
-    re_path(r"^push/microsoft/?$", views_push.microsoft_push, name="push-microsoft"),
+    re_path(r"^push/(?P<platform>[a-z0-9]+)/?$", views_push.receive, name="push"),
     re_path(
-        r"^push/microsoft/lifecycle/?$",
-        views_push.microsoft_lifecycle,
-        name="push-microsoft-lifecycle",
+        r"^push/(?P<platform>[a-z0-9]+)/(?P<endpoint>[a-z0-9]+)/?$",
+        views_push.receive,
+        name="push-endpoint",
     ),
 ]

@@ -2,12 +2,13 @@
 
 import logging
 
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import oauth, tokens
+from .providers import provider_for_callback
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +58,9 @@ def _callback(request, platform: str):
 
 @never_cache
 @require_GET
-def google_oauth_callback(request):
-    return _callback(request, "google")
-
-
-@never_cache
-@require_GET
-def ms_oauth_callback(request):
-    return _callback(request, "microsoft")
+def oauth_callback(request, callback_name: str):
+    """/calendar/<callback_name>_oauth_callback/ of every registered provider."""
+    provider = provider_for_callback(callback_name)
+    if provider is None:
+        raise Http404
+    return _callback(request, provider.platform)

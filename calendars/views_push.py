@@ -1,17 +1,16 @@
-"""Push receivers. They answer fast (Graph wants a 2xx within 3 s): verify, mark due, return."""
+"""Push receivers. They answer fast (Graph wants a 2xx within 3 s): the provider reads the
+request, we verify each notification's channel secret, mark the calendar due, and return."""
 
 import hmac
-import json
 import logging
 
-from django.http import HttpResponse
+from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from config.api.errors import error_response
-
 from . import services
 from .models import Calendar
+from .providers import PROVIDERS, get_provider
 
 logger = logging.getLogger(__name__)
 
@@ -34,72 +33,22 @@ def _channel_calendar(channel_id: str, token: str) -> Calendar | None:
 
 @csrf_exempt
 @require_POST
-def google_push(request):
-    calendar = _channel_calendar(
-        request.headers.get("X-Goog-Channel-ID", ""),
-        request.headers.get("X-Goog-Channel-Token", ""),
-    )
-    if calendar is None:
-        # Unknown or stale channel: acknowledge, so Google does not retry it forever.
-        logger.info("google push for unknown channel %s", request.headers.get("X-Goog-Channel-ID"))
-        return HttpResponse(status=200)
-    if request.headers.get("X-Goog-Resource-State") != "sync":  # "sync" only says "channel live"
+def receive(request, platform: str, endpoint: str = "changes"):
+    """/push/<platform>/ and /push/<platform>/<endpoint>/ of every registered provider."""
+    if platform not in PROVIDERS:
+        raise Http404
+    provider = get_provider(platform)
+    if endpoint not in provider.push_endpoints:
+        raise Http404
+    reading = provider.read_push(request, endpoint=endpoint)
+    for notification in reading.notifications:
+        calendar = _channel_calendar(notification.channel_id, notification.token)
+        if calendar is None:
+            # Unknown or stale channel: acknowledged all the same, so it is not retried forever.
+            logger.info("%s push for unknown channel %s", platform, notification.channel_id)
+            continue
+        if notification.resubscribe:
+            # Replace the channel (a new one is made after the sync), and catch up.
+            services.calendar_drop_push_channel(calendar_id=calendar.pk)
         services.calendar_mark_due(calendar_id=calendar.pk)
-    return HttpResponse(status=200)
-
-
-def _validation_handshake(request) -> HttpResponse | None:
-    token = request.GET.get("validationToken")
-    if token is None:
-        return None
-    return HttpResponse(token, content_type="text/plain; charset=utf-8", status=200)
-
-
-def _notifications(request) -> list[dict] | None:
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return None
-    value = body.get("value") if isinstance(body, dict) else None
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else None
-
-
-def _graph_endpoint(request, handle) -> HttpResponse:
-    """Graph's validation handshake, then `handle(calendar, notification)` for every
-    notification whose clientState matches."""
-    handshake = _validation_handshake(request)
-    if handshake:
-        return handshake
-    notifications = _notifications(request)
-    if notifications is None:
-        return error_response(
-            400, code="invalid_notification", message="Expected {'value': [...]}."
-        )
-    for item in notifications:
-        calendar = _channel_calendar(item.get("subscriptionId", ""), item.get("clientState", ""))
-        if calendar is not None:
-            handle(calendar, item)
-    return HttpResponse(status=202)
-
-
-def _changed(calendar: Calendar, item: dict) -> None:
-    services.calendar_mark_due(calendar_id=calendar.pk)
-
-
-def _lifecycle(calendar: Calendar, item: dict) -> None:
-    if item.get("lifecycleEvent") in ("reauthorizationRequired", "subscriptionRemoved"):
-        # Replace the subscription (a new one is made after the sync), and catch up.
-        services.calendar_drop_push_channel(calendar_id=calendar.pk)
-    services.calendar_mark_due(calendar_id=calendar.pk)  # "missed" and the others: resync
-
-
-@csrf_exempt
-@require_POST
-def microsoft_push(request):
-    return _graph_endpoint(request, _changed)
-
-
-@csrf_exempt
-@require_POST
-def microsoft_lifecycle(request):
-    return _graph_endpoint(request, _lifecycle)
+    return reading.response

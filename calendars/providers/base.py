@@ -1,7 +1,8 @@
 """The provider interface: one small class per calendar provider, chosen from a registry.
 
 Provider code maps every provider failure to the domain errors below, so callers never inspect
-provider payloads or HTTP statuses themselves.
+provider payloads or HTTP statuses themselves. The checklist for a new provider is in
+`calendars/providers/__init__.py`.
 """
 
 import logging
@@ -14,6 +15,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from meetings.links import Candidate, Detection, detect_from_event, explain_event
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,6 +137,25 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class Notification:
+    """One push notification, read by the provider; the receiver checks its channel's secret."""
+
+    channel_id: str
+    token: str
+    # The channel itself is gone or must be re-authorized: replace it (and sync to catch up).
+    resubscribe: bool = False
+
+
+@dataclass
+class PushReading:
+    """What a push request said: the notifications to act on and the answer the provider
+    expects (a 2xx, a validation handshake, or a 400 for a body it cannot read)."""
+
+    response: HttpResponse
+    notifications: list[Notification] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ProviderCalendar:
     """One calendar of the account, as listed before connecting it."""
 
@@ -210,8 +233,14 @@ class CalendarSession(ABC):
 
 
 class Provider(ABC):
-    platform: str
+    platform: str  # the stored and wire name (Calendar.platform, OAuthApp.platform)
     label: str
+    # The hosted OAuth callback is /api/v1/calendar/<callback_name>_oauth_callback/ (Recall V1
+    # names: google, ms), and the JSON state carries its redirect URI under `redirect_url_key`.
+    callback_name: str
+    redirect_url_key: str
+    # Push receivers: /api/v1/push/<platform>/ is "changes"; others are /push/<platform>/<name>/.
+    push_endpoints: tuple[str, ...] = ("changes",)
     # Scopes requested in the authorization URL.
     authorization_scopes: tuple[str, ...]
     # A grant must carry at least one of these to read calendars.
@@ -252,4 +281,21 @@ class Provider(ABC):
 
     @abstractmethod
     def meeting_fields(self, raw: dict, *, account_email: str) -> dict:
-        """The Meeting model's synced fields for one event."""
+        """The Meeting model's synced fields for one event (see meetings/facts.py)."""
+
+    @abstractmethod
+    def link_candidates(self, raw: dict) -> Iterator[Candidate]:
+        """The URLs of an event's fields that may carry a join link, most trusted first."""
+
+    def detect_link(self, raw: dict) -> Detection | None:
+        """The join link of an event, or None. Never raises."""
+        return detect_from_event(self.link_candidates, raw)
+
+    def explain_link(self, raw: dict) -> list[Candidate]:
+        """Every join-link candidate of an event, in the order tried. Never raises."""
+        return explain_event(self.link_candidates, raw)
+
+    @abstractmethod
+    def read_push(self, request: HttpRequest, *, endpoint: str) -> PushReading:
+        """Read a push request that reached one of `push_endpoints`. Must not touch the
+        database; the receiver verifies each notification's channel and token."""

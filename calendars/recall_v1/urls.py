@@ -29,13 +29,8 @@ urlpatterns = [
     # GET-only pages (require_GET): CSRF checks only the other methods, which the views refuse;
     # exempt, they answer those 405 instead of CSRF's 403.
     route(
-        "google_oauth_callback",
-        csrf_exempt(views_oauth.google_oauth_callback),
-        "calendar-google-oauth-callback",
-    ),
-    route(
-        "ms_oauth_callback",
-        csrf_exempt(views_oauth.ms_oauth_callback),
-        "calendar-ms-oauth-callback",
+        "(?P<callback_name>[a-z0-9]+)_oauth_callback",
+        csrf_exempt(views_oauth.oauth_callback),
+        "calendar-oauth-callback",
     ),
 ]

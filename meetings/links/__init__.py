@@ -50,15 +50,13 @@ from .detect import (
     analyse_url,
     detect_meeting_link,
     explain_text,
+    first_detection,
     invite_fields,
     normalize_meeting_url,
+    text_candidates,
+    url_candidates,
 )
-from .events import (
-    detect_from_google_event,
-    detect_from_graph_event,
-    explain_google_event,
-    explain_graph_event,
-)
+from .events import as_list, detect_from_event, explain_event, field_at
 from .platforms import (
     BLUEJEANS,
     CHIME,
@@ -98,12 +96,15 @@ __all__ = [
     "Candidate",
     "Detection",
     "analyse_url",
-    "detect_from_google_event",
-    "detect_from_graph_event",
+    "as_list",
+    "detect_from_event",
     "detect_meeting_link",
-    "explain_google_event",
-    "explain_graph_event",
+    "explain_event",
     "explain_text",
+    "field_at",
+    "first_detection",
     "invite_fields",
     "normalize_meeting_url",
+    "text_candidates",
+    "url_candidates",
 ]

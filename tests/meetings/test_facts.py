@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from meetings.facts import meeting_fields_from_google, meeting_fields_from_graph
+from calendars.providers.google.facts import meeting_fields_from_google
+from calendars.providers.microsoft.facts import meeting_fields_from_graph
 from meetings.models import Meeting
 from meetings.timezones import resolve_zone
 

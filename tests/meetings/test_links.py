@@ -2,14 +2,12 @@ import time
 
 import pytest
 
+from calendars.providers.google.links import detect_from_google_event, explain_google_event
+from calendars.providers.microsoft.links import detect_from_graph_event, explain_graph_event
 from meetings.links import (
     PLATFORMS,
     Detection,
-    detect_from_google_event,
-    detect_from_graph_event,
     detect_meeting_link,
-    explain_google_event,
-    explain_graph_event,
     explain_text,
     invite_fields,
     normalize_meeting_url,

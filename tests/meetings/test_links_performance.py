@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from calendars.providers.google.links import detect_from_google_event
+from calendars.providers.microsoft.links import detect_from_graph_event
 from meetings.links import (
-    detect_from_google_event,
-    detect_from_graph_event,
     detect_meeting_link,
     explain_text,
     normalize_meeting_url,

@@ -4,13 +4,8 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from meetings.links import (
-    Candidate,
-    explain_google_event,
-    explain_graph_event,
-    explain_text,
-    invite_fields,
-)
+from calendars.providers import get_provider
+from meetings.links import Candidate, explain_text, invite_fields
 from meetings.models import Meeting
 
 
@@ -65,9 +60,7 @@ class Command(BaseCommand):
 
 def _meeting_candidates(meeting: Meeting) -> list[Candidate]:
     if meeting.raw:
-        if meeting.calendar.platform == "microsoft":
-            return explain_graph_event(meeting.raw)
-        return explain_google_event(meeting.raw)
+        return get_provider(meeting.calendar.platform).explain_link(meeting.raw)
     # No provider payload stored: fall back to the text fields, in the same order of trust.
     return [
         *explain_text(meeting.location, source="location"),

@@ -1,146 +1,36 @@
+"""The calendar session: Graph calendarView delta rounds, the calendar list and subscriptions,
+through the one outbound session of config.http."""
+
 import contextlib
-import re
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
-import msal
-import msal.exceptions
 import requests
 from django.conf import settings
 
 from config import http
-from meetings.facts import meeting_fields_from_graph
 
-from .base import (
+from ..base import (
     AuthRevoked,
     CalendarSession,
     Channel,
-    ClientRejected,
-    CodeRejected,
     Credentials,
     CursorExpired,
-    Grant,
-    OAuthClient,
     Page,
     PermanentError,
-    Provider,
     ProviderCalendar,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
     Window,
 )
+from . import oauth
 
-GRAPH_SCOPE_ROOT = "https://graph.microsoft.com/"
-CALENDAR_SCOPE = GRAPH_SCOPE_ROOT + "Calendars.Read"
+if TYPE_CHECKING:
+    from .provider import MicrosoftProvider
 
-# A tenant is one path segment of the authority URL: one of the three audiences, a directory
-# (tenant) id or a verified domain name of the directory.
-TENANT_AUDIENCES = frozenset({"common", "organizations", "consumers"})
-TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-TENANT_DOMAIN = re.compile(
-    r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})",
-    re.I,
-)
-
-
-def _scope_name(scope: str) -> str:
-    """Graph answers with full URLs or bare names; compare bare names."""
-    return scope.rsplit("/", 1)[-1].lower()
-
-
-class MicrosoftProvider(Provider):
-    platform = "microsoft"
-    label = "Microsoft"
-    authorization_scopes = ("offline_access", "openid", "email", CALENDAR_SCOPE)
-    calendar_scopes = frozenset({"calendars.read", "calendars.readwrite"})
-
-    def check_tenant(self, tenant: str) -> None:
-        if not tenant or tenant.lower() in TENANT_AUDIENCES:
-            return
-        if not (TENANT_ID.fullmatch(tenant) or TENANT_DOMAIN.fullmatch(tenant)):
-            raise ValueError(
-                "Use common, organizations, consumers, the directory (tenant) id or one of its "
-                "domain names, e.g. contoso.onmicrosoft.com."
-            )
-
-    def authority(self, client: OAuthClient) -> str:
-        # Quoted: whatever is stored stays one path segment of our own authority host.
-        return f"{settings.MICROSOFT_AUTHORITY_HOST}/{quote(client.tenant or 'common', safe='')}"
-
-    def authorization_url(self, *, client: OAuthClient, redirect_uri: str, state: str) -> str:
-        query = {
-            "client_id": client.client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "response_mode": "query",
-            "scope": " ".join(self.authorization_scopes),
-            "state": state,
-        }
-        return f"{self.authority(client)}/oauth2/v2.0/authorize?{urlencode(query)}"
-
-    def msal_app(self, client: OAuthClient) -> msal.ConfidentialClientApplication:
-        return msal.ConfidentialClientApplication(
-            client.client_id,
-            client_credential=client.client_secret,
-            authority=self.authority(client),
-            # The authority host is our own setting (sovereign clouds, fakes): nothing to discover.
-            instance_discovery=False,
-            timeout=settings.HTTP_TIMEOUT_SECONDS,
-            http_client=http.session(),
-        )
-
-    def exchange_code(self, *, client: OAuthClient, code: str, redirect_uri: str) -> Grant:
-        def exchange():
-            # msal prefers its own auth-code flow object, but Recall clients build the authorize
-            # URL themselves, so only the plain code exchange fits.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                return self.msal_app(client).acquire_token_by_authorization_code(
-                    code, scopes=[CALENDAR_SCOPE], redirect_uri=redirect_uri
-                )
-
-        result = _token_request(exchange)
-        if result.get("error"):
-            raise _token_error(
-                result,
-                rejected=CodeRejected,
-                message="Microsoft rejected the authorization code ({error}): it may have "
-                "expired or been used already.",
-            )
-        claims = result.get("id_token_claims") or {}
-        # (Graph's /me would be authoritative, but the id token already names the account.)
-        return Grant(
-            access_token=result.get("access_token", ""),
-            refresh_token=result.get("refresh_token") or None,
-            scopes=frozenset(_scope_name(s) for s in (result.get("scope") or "").split()),
-            email=claims.get("email") or claims.get("preferred_username"),
-        )
-
-    # --- sync ---
-    cursor_covers_window = True
-
-    def session(self, credentials: Credentials, *, calendar_id: str = "") -> "GraphSession":
-        return GraphSession(self, credentials, calendar_id=calendar_id)
-
-    def event_id(self, raw: dict) -> str:
-        return raw["id"]
-
-    def is_removed(self, raw: dict) -> bool:
-        return "@removed" in raw
-
-    def meeting_fields(self, raw: dict, *, account_email: str) -> dict:
-        return meeting_fields_from_graph(raw, account_email=account_email)
-
-
-# --- Calendar sync ------------------------------------------------------------------------------
-# Tokens through msal (refresh tokens rotate: each new one is saved at once); Graph through the
-# one outbound session of config.http.
-
-REVOKED_ERRORS = {"invalid_grant", "interaction_required", "consent_required"}
-RETRYABLE_ERRORS = {"temporarily_unavailable", "server_error"}
 CURSOR_EXPIRED_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 TOKEN_MARGIN = timedelta(minutes=2)
 # Outlook subscriptions: docs disagree (3 or 7 days); 4,230 minutes is valid under both.
@@ -159,13 +49,13 @@ class GraphSession(CalendarSession):
         fresh = expires_at is not None and expires_at - TOKEN_MARGIN > datetime.now(UTC)
         if self.credentials.access_token and fresh and not force:
             return
-        result = _token_request(
+        result = oauth.token_request(
             lambda: self.provider.msal_app(self.credentials.client).acquire_token_by_refresh_token(
-                self.credentials.refresh_token, scopes=[CALENDAR_SCOPE]
+                self.credentials.refresh_token, scopes=[oauth.CALENDAR_SCOPE]
             )
         )
         if result.get("error"):
-            raise _token_error(
+            raise oauth.token_error(
                 result,
                 rejected=PermanentError,
                 message="Microsoft refused the token request ({error}).",
@@ -282,32 +172,6 @@ class GraphSession(CalendarSession):
         url = f"{settings.MICROSOFT_GRAPH_URL}subscriptions/{quote(channel.id)}"
         with contextlib.suppress(PermanentError):  # an unknown subscription is already gone
             self._request("DELETE", url)
-
-
-def _token_request(call) -> dict:
-    try:
-        return call()
-    except (requests.RequestException, ValueError, msal.exceptions.MsalServiceError) as exc:
-        raise ProviderUnavailable(
-            f"Microsoft could not be reached ({exc.__class__.__name__})."
-        ) from None
-
-
-def _token_error(result: dict, *, rejected: type[ProviderError], message: str) -> ProviderError:
-    """Classify a token endpoint error by `error` (never by the description's text)."""
-    error = result["error"]
-    detail = {
-        "error": error,
-        "error_codes": result.get("error_codes", []),
-        "error_description": (result.get("error_description") or "")[:300],
-    }
-    if error in ("invalid_client", "unauthorized_client"):
-        return ClientRejected(f"Microsoft rejected the OAuth client ({error}).", detail=detail)
-    if error in RETRYABLE_ERRORS:
-        return ProviderUnavailable(f"Microsoft answered {error}.", detail=detail)
-    if error in REVOKED_ERRORS and rejected is PermanentError:
-        return AuthRevoked(f"Microsoft refused the refresh token ({error}).", detail=detail)
-    return rejected(message.format(error=error), detail=detail)
 
 
 def _graph_time(moment: datetime) -> str:
