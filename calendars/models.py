@@ -129,7 +129,7 @@ class Calendar(BaseModel):
     access_token = EncryptedTextField(editable=False)
     access_token_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    # Sync bookkeeping (see calendars/sync.py). The cursor covers [sync_window_start, _end).
+    # Sync bookkeeping (see calendars/sync/). The cursor covers [sync_window_start, _end).
     sync_cursor = models.TextField(blank=True, default="", editable=False)
     sync_window_start = models.DateTimeField(null=True, blank=True, editable=False)
     sync_window_end = models.DateTimeField(null=True, blank=True, editable=False)

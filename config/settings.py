@@ -148,7 +148,7 @@ MICROSOFT_GRAPH_URL = env.url(
     "MICROSOFT_GRAPH_URL", "https://graph.microsoft.com/v1.0/", trailing_slash=True
 )
 
-# --- Sync engine (calendars/sync.py) -----------------------------------------------------------
+# --- Sync engine (calendars/sync/) -------------------------------------------------------------
 GOOGLE_PAGE_SIZE = env.int("GOOGLE_PAGE_SIZE", 2500, minimum=1)
 GRAPH_PAGE_SIZE = env.int("GRAPH_PAGE_SIZE", 500, minimum=1)
 # A calendar with no push channel (or whose notifications got lost) is polled this often.

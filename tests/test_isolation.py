@@ -98,7 +98,8 @@ def test_a_poisoned_project_does_not_stop_the_others(world, globex, monkeypatch,
 
 
 def test_unexpected_sync_failure_of_one_calendar_does_not_stop_resync_all(world, monkeypatch):
-    from calendars import services, sync
+    from calendars import services
+    from calendars.sync import engine as sync
 
     first = world.add_calendar("alice", record_external=True)
     second = world.add_calendar("bob", record_external=True)

@@ -1,0 +1,200 @@
+"""The page writer: applies pages of provider events to one calendar's meetings.
+
+Per page, the half without the database (parse, encode, fingerprint: `prepare`, run by the
+pipeline's helper thread) and then, in one short transaction under the calendar's row lock,
+the other half (`apply`): insert the new events, update the changed ones (rows whose fingerprint
+is unchanged are not touched) and soft-delete what went away. A written row is marked
+`needs_reconcile` unless it was decided at insert and needs no bot; its `updated_at` is taken
+under the calendar's row lock (the announcement watermark relies on it). After a full round,
+`sweep` soft-deletes the meetings of the horizon the provider no longer has.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from types import SimpleNamespace
+
+from django.db import transaction
+from django.utils import timezone
+
+from config import faults
+from meetings.decisions import decide
+from meetings.models import BotSchedule, Meeting
+
+from ..models import Calendar, CalendarUser
+from ..providers.base import Page, Window
+from .bulk import write_rows
+from .lease import fence
+from .result import SyncResult
+from .rows import Prepared, Row, _fingerprint, _fit, _json, _without_nul
+
+logger = logging.getLogger(__name__)
+
+
+class PageWriter:
+    """Applies pages of raw events to one calendar's meetings."""
+
+    def __init__(
+        self, calendar: Calendar, provider, window: Window, owner: str, result: SyncResult
+    ):
+        self.calendar = calendar
+        self.provider = provider
+        self.window = window
+        self.owner = owner
+        self.result = result
+        self.seen: set[str] = set()
+
+    def _parse(self, events: list[dict]) -> tuple[dict[str, dict], set[str]]:
+        present: dict[str, dict] = {}
+        gone: set[str] = set()
+        for raw in events:
+            try:
+                event_id = self.provider.event_id(raw)
+                if self.provider.is_removed(raw):
+                    present.pop(event_id, None)
+                    gone.add(event_id)
+                    continue
+                fields = self.provider.meeting_fields(raw, account_email=self.calendar.email)
+                if fields.get("start_time") is None or fields.get("end_time") is None:
+                    raise ValueError("event without start or end time")
+                fields = _fit(fields)
+            except Exception:
+                # One malformed event must not stop the calendar's sync.
+                logger.warning(
+                    "skipping malformed event of calendar %s", self.calendar.pk, exc_info=True
+                )
+                self.result.skipped_events += 1
+                continue
+            if self.window.contains(fields["start_time"], fields["end_time"]):
+                present[event_id] = fields
+                gone.discard(event_id)
+            else:
+                gone.add(event_id)  # moved out of the horizon, or a change we do not keep
+                present.pop(event_id, None)
+        return present, gone
+
+    def prepare(self, page: Page) -> Prepared:
+        """The half of a page's work that needs no database: parse, encode, fingerprint."""
+        present, gone = self._parse(page.events)
+        rows = {}
+        for event_id, fields in present.items():
+            raw_json = _json(fields["raw"])
+            if "\\u0000" in raw_json:
+                # PostgreSQL's text and jsonb cannot hold NUL; every field comes from the payload.
+                fields = _without_nul(fields)
+                raw_json = _json(fields["raw"])
+            rows[event_id] = Row(event_id, fields, raw_json, _fingerprint(fields, raw_json))
+        return Prepared(rows, gone)
+
+    def write(self, page: Page) -> None:
+        self.apply(self.prepare(page))
+
+    def apply(self, prepared: Prepared) -> None:
+        """The other half: compare with what is stored and write the difference."""
+        present, gone = prepared
+        self.seen.update(present)
+        if not present and not gone:
+            return
+        existing = {
+            row[0]: row[1:]
+            for row in Meeting.objects.filter(
+                calendar=self.calendar, platform_event_id__in=[*present, *gone]
+            ).values_list("platform_event_id", "pk", "fingerprint", "is_deleted")
+        }
+        new: list[Row] = []
+        changed: list[Row] = []
+        for event_id, row in present.items():
+            known = existing.get(event_id)
+            if known is None:
+                new.append(row)
+            elif known[1] != row.fingerprint or known[2]:
+                changed.append(row)
+        deleted = {e: existing[e][0] for e in gone if e in existing and not existing[e][2]}
+        if not new and not changed and not deleted:
+            return
+        settled = self._decide(new, timezone.now())
+        # Recorded new meetings are not marked one by one: the calendar's flag says that some
+        # of them wait for bots (reconciliation finds them), which spares an update per row.
+        bots_pending = any(row.will_record for row in new)
+        with transaction.atomic():
+            fence(self.calendar.pk, self.owner, **({"bots_pending": True} if bots_pending else {}))
+            # After the lock: an announcement (which takes it too) never misses these rows.
+            now = timezone.now()
+            write_rows(self.calendar, new, now, new=True)
+            write_rows(self.calendar, changed, now, new=False)
+            if deleted:
+                Meeting.objects.filter(pk__in=list(deleted.values())).update(
+                    is_deleted=True, updated_at=now, needs_reconcile=True
+                )
+        faults.point("sync.page_committed")
+        result = self.result
+        result.bots_pending |= bots_pending
+        result.upserted += len(new) + len(changed)
+        result.deleted += len(deleted)
+        result.changed_event_ids.update(row.event_id for row in new)
+        result.changed_event_ids.update(row.event_id for row in changed)
+        result.changed_event_ids.update(deleted)
+        result.settled_event_ids.difference_update(row.event_id for row in changed)
+        result.settled_event_ids.difference_update(deleted)
+        result.settled_event_ids.update(settled)
+
+    def _decide(self, rows: list[Row], now: datetime) -> set[str]:
+        """New meetings are inserted with their recording decision, so reconciliation (which
+        would load each one again) skips those that need no bot (settled) and only makes the
+        bots of the others. A calendar that is not connected yet leaves every decision to the
+        reconciliation after the sync."""
+        if not rows or self.calendar.state != Calendar.State.CONNECTED:
+            return set()
+        calendar = self.calendar
+        preferences = CalendarUser.objects.filter(pk=calendar.calendar_user_id).first()
+        series = {row.fields["series_id"] for row in rows} - {""}
+        schedules = (
+            {
+                schedule.series_id: schedule
+                for schedule in BotSchedule.objects.filter(
+                    calendar=calendar, meeting__isnull=True, series_id__in=series
+                )
+            }
+            if series
+            else {}
+        )
+        settled = set()
+        for row in rows:
+            meeting = SimpleNamespace(**row.fields, is_deleted=False, override_should_record=None)
+            decision = decide(
+                meeting,
+                preferences,
+                account_email=calendar.email,
+                now=now,
+                schedule=schedules.get(row.fields["series_id"]),
+            )
+            row.will_record, row.will_record_reason = decision.will_record, decision.reason
+            row.needs_reconcile = False
+            if not decision.will_record:
+                settled.add(row.event_id)
+        return settled
+
+    def sweep(self) -> None:
+        """After a full round: what the horizon holds but the provider did not list is gone."""
+        in_window = Meeting.objects.filter(
+            calendar=self.calendar,
+            is_deleted=False,
+            end_time__gt=self.window.start,
+            start_time__lt=self.window.end,
+        )
+        missing = {
+            event_id: pk
+            for event_id, pk in in_window.values_list("platform_event_id", "pk")
+            if event_id not in self.seen
+        }
+        if not missing:
+            return
+        with transaction.atomic():
+            fence(self.calendar.pk, self.owner)
+            Meeting.objects.filter(pk__in=list(missing.values())).update(
+                is_deleted=True, updated_at=timezone.now(), needs_reconcile=True
+            )
+        self.result.deleted += len(missing)
+        self.result.changed_event_ids.update(missing)
+        self.result.settled_event_ids.difference_update(missing)
