@@ -21,8 +21,9 @@ from ..base import (
     ProviderUnavailable,
     PushReading,
 )
-from . import links, push
 from .facts import meeting_fields_from_google
+from .links import link_candidates
+from .push import read_push
 from .session import GoogleSession
 
 SCOPE_ROOT = "https://www.googleapis.com/auth/"
@@ -100,11 +101,11 @@ class GoogleProvider(Provider):
         return meeting_fields_from_google(raw, account_email=account_email)
 
     def link_candidates(self, raw: dict) -> Iterator[Candidate]:
-        return links.link_candidates(raw)
+        return link_candidates(raw)
 
     # --- push ---
     def read_push(self, request: HttpRequest, *, endpoint: str) -> PushReading:
-        return push.read(request)
+        return read_push(request)
 
 
 def _call(method: str, url: str, **kwargs) -> dict:

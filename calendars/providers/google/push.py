@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from ..base import Notification, PushReading
 
 
-def read(request: HttpRequest) -> PushReading:
+def read_push(request: HttpRequest) -> PushReading:
     reading = PushReading(response=HttpResponse(status=200))
     if request.headers.get("X-Goog-Resource-State") == "sync":  # only says "channel live"
         return reading

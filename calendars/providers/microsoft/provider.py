@@ -5,14 +5,25 @@ import warnings
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
-import msal
 from django.http import HttpRequest
 
 from meetings.links import Candidate
 
 from ..base import CodeRejected, Credentials, Grant, OAuthClient, Provider, PushReading
-from . import links, oauth, push
 from .facts import meeting_fields_from_graph
+from .links import link_candidates
+from .oauth import (
+    CALENDAR_SCOPE,
+    TENANT_AUDIENCES,
+    TENANT_DOMAIN,
+    TENANT_ID,
+    authority,
+    msal_app,
+    scope_name,
+    token_error,
+    token_request,
+)
+from .push import read_push
 from .session import GraphSession
 
 
@@ -23,20 +34,17 @@ class MicrosoftProvider(Provider):
     redirect_url_key = "ms_oauth_redirect_url"
     # Graph sends subscription lifecycle events (reauthorization, removal, missed) apart.
     push_endpoints = ("changes", "lifecycle")
-    authorization_scopes = ("offline_access", "openid", "email", oauth.CALENDAR_SCOPE)
+    authorization_scopes = ("offline_access", "openid", "email", CALENDAR_SCOPE)
     calendar_scopes = frozenset({"calendars.read", "calendars.readwrite"})
 
     def check_tenant(self, tenant: str) -> None:
-        if not tenant or tenant.lower() in oauth.TENANT_AUDIENCES:
+        if not tenant or tenant.lower() in TENANT_AUDIENCES:
             return
-        if not (oauth.TENANT_ID.fullmatch(tenant) or oauth.TENANT_DOMAIN.fullmatch(tenant)):
+        if not (TENANT_ID.fullmatch(tenant) or TENANT_DOMAIN.fullmatch(tenant)):
             raise ValueError(
                 "Use common, organizations, consumers, the directory (tenant) id or one of its "
                 "domain names, e.g. contoso.onmicrosoft.com."
             )
-
-    def authority(self, client: OAuthClient) -> str:
-        return oauth.authority(client)
 
     def authorization_url(self, *, client: OAuthClient, redirect_uri: str, state: str) -> str:
         query = {
@@ -47,10 +55,7 @@ class MicrosoftProvider(Provider):
             "scope": " ".join(self.authorization_scopes),
             "state": state,
         }
-        return f"{self.authority(client)}/oauth2/v2.0/authorize?{urlencode(query)}"
-
-    def msal_app(self, client: OAuthClient) -> msal.ConfidentialClientApplication:
-        return oauth.msal_app(client)
+        return f"{authority(client)}/oauth2/v2.0/authorize?{urlencode(query)}"
 
     def exchange_code(self, *, client: OAuthClient, code: str, redirect_uri: str) -> Grant:
         def exchange():
@@ -58,13 +63,13 @@ class MicrosoftProvider(Provider):
             # URL themselves, so only the plain code exchange fits.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
-                return self.msal_app(client).acquire_token_by_authorization_code(
-                    code, scopes=[oauth.CALENDAR_SCOPE], redirect_uri=redirect_uri
+                return msal_app(client).acquire_token_by_authorization_code(
+                    code, scopes=[CALENDAR_SCOPE], redirect_uri=redirect_uri
                 )
 
-        result = oauth.token_request(exchange)
+        result = token_request(exchange)
         if result.get("error"):
-            raise oauth.token_error(
+            raise token_error(
                 result,
                 rejected=CodeRejected,
                 message="Microsoft rejected the authorization code ({error}): it may have "
@@ -75,7 +80,7 @@ class MicrosoftProvider(Provider):
         return Grant(
             access_token=result.get("access_token", ""),
             refresh_token=result.get("refresh_token") or None,
-            scopes=frozenset(oauth.scope_name(s) for s in (result.get("scope") or "").split()),
+            scopes=frozenset(scope_name(s) for s in (result.get("scope") or "").split()),
             email=claims.get("email") or claims.get("preferred_username"),
         )
 
@@ -83,7 +88,7 @@ class MicrosoftProvider(Provider):
     cursor_covers_window = True
 
     def session(self, credentials: Credentials, *, calendar_id: str = "") -> GraphSession:
-        return GraphSession(self, credentials, calendar_id=calendar_id)
+        return GraphSession(credentials, calendar_id=calendar_id)
 
     def event_id(self, raw: dict) -> str:
         return raw["id"]
@@ -95,8 +100,8 @@ class MicrosoftProvider(Provider):
         return meeting_fields_from_graph(raw, account_email=account_email)
 
     def link_candidates(self, raw: dict) -> Iterator[Candidate]:
-        return links.link_candidates(raw)
+        return link_candidates(raw)
 
     # --- push ---
     def read_push(self, request: HttpRequest, *, endpoint: str) -> PushReading:
-        return push.read(request, lifecycle=endpoint == "lifecycle")
+        return read_push(request, lifecycle=endpoint == "lifecycle")

@@ -15,7 +15,7 @@ from ..base import Notification, PushReading
 RESUBSCRIBE_EVENTS = ("reauthorizationRequired", "subscriptionRemoved")
 
 
-def read(request: HttpRequest, *, lifecycle: bool) -> PushReading:
+def read_push(request: HttpRequest, *, lifecycle: bool) -> PushReading:
     token = request.GET.get("validationToken")
     if token is not None:
         return PushReading(

@@ -4,7 +4,6 @@ through the one outbound session of config.http."""
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 import requests
@@ -26,10 +25,7 @@ from ..base import (
     RateLimited,
     Window,
 )
-from . import oauth
-
-if TYPE_CHECKING:
-    from .provider import MicrosoftProvider
+from .oauth import CALENDAR_SCOPE, msal_app, token_error, token_request
 
 CURSOR_EXPIRED_CODES = {"syncstatenotfound", "resyncrequired", "syncstateinvalid"}
 TOKEN_MARGIN = timedelta(minutes=2)
@@ -38,9 +34,8 @@ MAX_SUBSCRIPTION = timedelta(minutes=4230)
 
 
 class GraphSession(CalendarSession):
-    def __init__(self, provider: "MicrosoftProvider", credentials: Credentials, *, calendar_id=""):
+    def __init__(self, credentials: Credentials, *, calendar_id: str = ""):
         super().__init__(credentials, calendar_id=calendar_id)
-        self.provider = provider
         self.http = http.session()
 
     # --- tokens ---
@@ -49,13 +44,13 @@ class GraphSession(CalendarSession):
         fresh = expires_at is not None and expires_at - TOKEN_MARGIN > datetime.now(UTC)
         if self.credentials.access_token and fresh and not force:
             return
-        result = oauth.token_request(
-            lambda: self.provider.msal_app(self.credentials.client).acquire_token_by_refresh_token(
-                self.credentials.refresh_token, scopes=[oauth.CALENDAR_SCOPE]
+        result = token_request(
+            lambda: msal_app(self.credentials.client).acquire_token_by_refresh_token(
+                self.credentials.refresh_token, scopes=[CALENDAR_SCOPE]
             )
         )
         if result.get("error"):
-            raise oauth.token_error(
+            raise token_error(
                 result,
                 rejected=PermanentError,
                 message="Microsoft refused the token request ({error}).",
