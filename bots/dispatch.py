@@ -23,7 +23,6 @@ the join time (or the end of its meetings, if later), or the backend refuses it,
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +31,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from config import backoff, leases
 from webhooks import events
 from webhooks.services import emit_event
 
@@ -56,7 +56,7 @@ ROUNDS = 3
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 
-_random = random.SystemRandom()
+LEASE = "backend_lease_until"  # one push at a time per bot
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,9 @@ def needs_network(bot: Bot) -> bool:
 
 
 def retry_delay(failures: int) -> timedelta:
-    base = min(FIRST_RETRY * BACKOFF_FACTOR ** (failures - 1), MAX_RETRY_DELAY)
-    return base * _random.uniform(1 - JITTER, 1 + JITTER)
+    return backoff.delay(
+        failures, first=FIRST_RETRY, factor=BACKOFF_FACTOR, cap=MAX_RETRY_DELAY, jitter=JITTER
+    )
 
 
 def lease_length() -> timedelta:
@@ -102,10 +103,7 @@ def lease_length() -> timedelta:
 
 
 def _claim(bot_id, now: datetime) -> datetime | None:
-    until = now + lease_length()
-    free = Q(backend_lease_until__isnull=True) | Q(backend_lease_until__lte=now)
-    claimed = Bot.objects.filter(free, pk=bot_id).update(backend_lease_until=until)
-    return until if claimed else None
+    return leases.take(Bot.objects.filter(pk=bot_id), field=LEASE, now=now, length=lease_length())
 
 
 def push_bot(*, bot_id) -> PushResult:
@@ -138,7 +136,7 @@ def push_bot(*, bot_id) -> PushResult:
                 return PushResult("busy")  # our lease lapsed and someone else took over
         return PushResult("synced")
     finally:
-        Bot.objects.filter(pk=bot_id, backend_lease_until=lease).update(backend_lease_until=None)
+        leases.release(Bot.objects.filter(pk=bot_id, backend_lease_until=lease), field=LEASE)
 
 
 def _perform(backend: BotBackend, action: str, bot: Bot) -> Ack | None:
@@ -298,7 +296,7 @@ def pushes_due(*, now: datetime) -> list:
     """Bots whose retry is due, and bots out of step with their backend whose own push job got
     lost (a broker outage, a crash) - looked for among bots joining from a day ago to two days
     ahead, which bounds the scan. Bots refused for good wait for a change or their dispatch."""
-    lease_free = Q(backend_lease_until__isnull=True) | Q(backend_lease_until__lte=now)
+    lease_free = leases.free(LEASE, now)
     retries = Bot.objects.filter(lease_free, backend_retry_at__lte=now).order_by("backend_retry_at")
     out_of_step = (
         Q(backend_bot_id="")

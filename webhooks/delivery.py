@@ -15,7 +15,6 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from config import http
+from config import backoff, http, leases
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .signing import signature_headers
@@ -45,13 +44,12 @@ LEASE = timedelta(minutes=2)
 RESPONSE_EXCERPT_BYTES = 2048
 RETRYABLE_STATUSES = {408, 429}
 
-_random = random.SystemRandom()
-
 
 def retry_delay(attempt_number: int) -> timedelta:
     """Backoff after the `attempt_number`-th failed attempt, with ±20 % jitter."""
-    base = min(FIRST_RETRY * BACKOFF_FACTOR ** (attempt_number - 1), MAX_RETRY_DELAY)
-    return base * _random.uniform(1 - JITTER, 1 + JITTER)
+    return backoff.delay(
+        attempt_number, first=FIRST_RETRY, factor=BACKOFF_FACTOR, cap=MAX_RETRY_DELAY, jitter=JITTER
+    )
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
@@ -84,15 +82,22 @@ def claim(delivery: WebhookDelivery, *, now: datetime) -> bool:
     """Take the next attempt of a due delivery. One conditional UPDATE: of two workers that
     read the same row, only one matches (PostgreSQL re-checks the condition after the other's
     commit; SQLite runs writers one at a time)."""
-    claimed = WebhookDelivery.objects.filter(
-        pk=delivery.pk,
-        status=WebhookDelivery.Status.PENDING,
-        attempt_count=delivery.attempt_count,
-        next_attempt_at__lte=now,
-    ).update(attempt_count=delivery.attempt_count + 1, next_attempt_at=now + LEASE)
+    # The due time is the lease: while an attempt runs, its delivery is due again LEASE later.
+    claimed = leases.take(
+        WebhookDelivery.objects.filter(
+            pk=delivery.pk,
+            status=WebhookDelivery.Status.PENDING,
+            attempt_count=delivery.attempt_count,
+            next_attempt_at__isnull=False,
+        ),
+        field="next_attempt_at",
+        now=now,
+        length=LEASE,
+        attempt_count=delivery.attempt_count + 1,
+    )
     if claimed:
         delivery.attempt_count += 1
-    return bool(claimed)
+    return claimed is not None
 
 
 def attempt(*, delivery_id) -> WebhookAttempt | None:

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bots.reconcile import reconcile_pending
-from config import faults
+from config import backoff, faults
 
 from ..models import Calendar, OAuthApp
 from ..providers import get_provider
@@ -175,16 +175,22 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
     result.status = "synced"
 
 
-def _backoff_seconds(failures: int, retry_after: float | None) -> float:
-    backoff = min(settings.SYNC_MAX_BACKOFF_SECONDS, 30 * 2 ** min(failures, 10))
-    return max(backoff, retry_after or 0)
+def _backoff(failures: int, retry_after: float | None) -> timedelta:
+    # 1 min, 2, 4, ... up to SYNC_MAX_BACKOFF_SECONDS (and never beyond 30 * 2**10 s).
+    return backoff.delay(
+        failures,
+        first=timedelta(seconds=60),
+        factor=2,
+        cap=timedelta(seconds=min(settings.SYNC_MAX_BACKOFF_SECONDS, 30 * 2**10)),
+        retry_after=timedelta(seconds=retry_after) if retry_after else None,
+    )
 
 
 def _record_failure(calendar: Calendar, exc: Exception, retry_after: float | None = None) -> None:
     failures = calendar.consecutive_sync_failures + 1
     Calendar.objects.filter(pk=calendar.pk).update(
         consecutive_sync_failures=failures,
-        sync_due_at=timezone.now() + timedelta(seconds=_backoff_seconds(failures, retry_after)),
+        sync_due_at=timezone.now() + _backoff(failures, retry_after),
         connection_failure_data={
             "error": getattr(exc, "code", exc.__class__.__name__),
             "message": str(exc)[:500],

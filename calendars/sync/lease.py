@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from config import leases
+
 from ..models import Calendar
 
 
@@ -21,32 +23,37 @@ class LeaseLost(Exception):
     """Another worker took the calendar over (our lease expired): stop writing."""
 
 
+FIELD = "sync_lease_expires_at"
+
+
+def length() -> timedelta:
+    return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
+
+
 def lease_free(now: datetime) -> Q:
-    return Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
+    return leases.free(FIELD, now)
 
 
 def acquire(calendar_id, owner: str, now: datetime) -> bool:
-    return bool(
-        Calendar.objects.filter(lease_free(now), pk=calendar_id)
-        .exclude(state=Calendar.State.DISCONNECTED)
-        .update(
-            sync_lease_owner=owner,
-            sync_lease_expires_at=now + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
-            sync_due_at=None,  # this sync answers every request made so far
-            last_attempted_sync_at=now,
-        )
+    calendar = Calendar.objects.filter(pk=calendar_id).exclude(state=Calendar.State.DISCONNECTED)
+    taken = leases.take(
+        calendar,
+        field=FIELD,
+        now=now,
+        length=length(),
+        sync_lease_owner=owner,
+        sync_due_at=None,  # this sync answers every request made so far
+        last_attempted_sync_at=now,
     )
+    return taken is not None
 
 
 def fence(calendar_id, owner: str, **also) -> None:
     """Renew our lease, or stop if it is no longer ours. Inside a write transaction it also
     locks the calendar row, which every writer of the calendar's meetings takes first. `also`:
     more calendar fields to write in the same statement."""
-    renewed = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
-        sync_lease_expires_at=timezone.now() + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
-        **also,
-    )
-    if not renewed:
+    ours = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner)
+    if not leases.renew(ours, field=FIELD, length=length(), **also):
         raise LeaseLost(str(calendar_id))
 
 
@@ -57,7 +64,6 @@ def heartbeat_seconds() -> float:
 def release(calendar_id, owner: str) -> bool:
     """Give the lease back, noting that this attempt ended; True when a sync was requested
     meanwhile (run it again)."""
-    Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner).update(
-        sync_lease_owner="", sync_lease_expires_at=None, sync_finished_at=timezone.now()
-    )
+    ours = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner)
+    leases.release(ours, field=FIELD, sync_lease_owner="", sync_finished_at=timezone.now())
     return Calendar.objects.filter(pk=calendar_id, sync_due_at__lte=timezone.now()).exists()
