@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.errors import DomainError
 from webhooks import events
 from webhooks.services import emit_event
 
@@ -18,14 +19,8 @@ BotMeeting = Bot.meetings.through
 DISPATCH_FAILURES = ("backend_unreachable", "backend_rejected", "dispatch_missed")
 
 
-class BotError(Exception):
-    """A refused request, with a machine-readable `code` and the HTTP status that fits."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class BotError(DomainError):
+    """A bot request refused (`bot_terminal`, `invalid_transition`, ...)."""
 
 
 def _enqueue_on_commit(func: str, *args) -> None:

@@ -3,7 +3,6 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api.exceptions import ApiError
 from config.api.ids import UUID_PATTERN
 from config.api.pagination import CursorPagination
 from config.api.schema import error_response
@@ -56,8 +55,5 @@ class BotViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         bot = self.get_object()
         report = BotStatusReportSerializer(data=request.data)
         report.is_valid(raise_exception=True)
-        try:
-            services.bot_report_status(bot=bot, **report.validated_data)
-        except services.BotError as exc:
-            raise ApiError(exc.code, exc.message, exc.status) from None
+        services.bot_report_status(bot=bot, **report.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=bot.pk)).data)

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from config.errors import DomainError
 from projects.models import Project
 from projects.validators import normalize_origin, origin_allowed
 
@@ -34,16 +35,17 @@ USED_CODE_SECONDS = 600
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
-class ConnectError(Exception):
+class ConnectError(DomainError):
+    """The connect flow refused: over the API its `message` is the reason; the hosted callback
+    shows `page_message`."""
+
     def __init__(self, code: str, reason: str, *, status: int = 400, with_reason: bool = True):
-        self.code = code
+        super().__init__(code, reason, status)
         self.reason = reason
-        self.status = status
         self.with_reason = with_reason
-        super().__init__(reason)
 
     @property
-    def message(self) -> str:
+    def page_message(self) -> str:
         # The two forms Recall's docs quote, kept word for word.
         if self.with_reason:
             return f"Calendar connection failed! (reason: {self.reason})"

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bots.reconcile import reconcile_meetings
+from config.errors import DomainError
 from meetings.models import Meeting
 from projects.models import Project
 from webhooks import events
@@ -287,14 +288,12 @@ def _enqueue(job: str, calendar_id) -> None:
 # --- Server API: calendars with customer-owned OAuth credentials ---------------------------------
 
 
-class CalendarError(Exception):
-    """A refused request, with a machine-readable `code` and the HTTP status that fits."""
+class CalendarError(DomainError):
+    """A calendar request refused; a conflict names the other calendar (`errors.existing_id`)."""
 
     def __init__(self, code: str, message: str, status: int = 400, *, existing_id=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+        errors = {"existing_id": str(existing_id)} if existing_id else None
+        super().__init__(code, message, status, errors=errors)
         self.existing_id = existing_id
 
 

@@ -47,9 +47,11 @@ def _callback(request, platform: str):
         logger.info("calendar connection failed: %s (%s)", exc.code, exc.reason)
         if redirect_allowed and state.error_url:
             return HttpResponseRedirect(
-                oauth.with_query(state.error_url, error=exc.code, error_description=exc.message)
+                oauth.with_query(
+                    state.error_url, error=exc.code, error_description=exc.page_message
+                )
             )
-        return _page(request, ok=False, message=exc.message, status=exc.status, code=exc.code)
+        return _page(request, ok=False, message=exc.page_message, status=exc.status, code=exc.code)
     logger.info("calendar %s connected (%s)", calendar.pk, platform)
     if state.success_url:
         return HttpResponseRedirect(state.success_url)

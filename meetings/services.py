@@ -2,6 +2,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calendars.models import Calendar
+from config.errors import DomainError
 
 from .bot_schedules import attach_schedules
 from .models import BotSchedule, Meeting
@@ -32,14 +33,8 @@ def meeting_set_override(*, meeting: Meeting, value: bool | None) -> Meeting:
 # --- Bots requested per meeting through the server API ---------------------------------------
 
 
-class ScheduleError(Exception):
-    """A refused request, with a machine-readable `code` and the HTTP status that fits."""
-
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class ScheduleError(DomainError):
+    """A bot request for a meeting refused (`event_cancelled`, `event_ended`, ...)."""
 
 
 def _series_meetings(meeting: Meeting):

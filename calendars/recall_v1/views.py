@@ -296,14 +296,11 @@ class OAuthUrlView(CalendarTokenView):
     def get(self, request):
         query = OAuthUrlQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        try:
-            result = oauth.authorization(
-                calendar_user=request_calendar_user(request),
-                platform=query.validated_data["platform"],
-                success_url=query.validated_data.get("success_url"),
-                error_url=query.validated_data.get("error_url"),
-                api_key_id=request.user.api_key_id,
-            )
-        except oauth.ConnectError as exc:
-            raise ApiError(exc.code, exc.reason) from None
+        result = oauth.authorization(
+            calendar_user=request_calendar_user(request),
+            platform=query.validated_data["platform"],
+            success_url=query.validated_data.get("success_url"),
+            error_url=query.validated_data.get("error_url"),
+            api_key_id=request.user.api_key_id,
+        )
         return Response(result)

@@ -63,11 +63,6 @@ class EventPagination(CursorPagination):
         return view.event_ordering
 
 
-def _calendar_error(exc: services.CalendarError):
-    errors = {"existing_id": str(exc.existing_id)} if exc.existing_id else None
-    return ApiError(exc.code, exc.message, exc.status, errors=errors)
-
-
 def _provider_error(exc: ProviderError):
     """Credentials the provider refused are the caller's to fix (400); the rest is upstream."""
     if isinstance(exc, AuthRevoked | ClientRejected | CodeRejected | PermanentError):
@@ -126,10 +121,7 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields["platform_calendar_id"] = fields.pop("platform_uuid", None) or ""
-        try:
-            calendar = services.calendar_create(project=request_project(request), **fields)
-        except services.CalendarError as exc:
-            raise _calendar_error(exc) from None
+        calendar = services.calendar_create(project=request_project(request), **fields)
         return Response(self._fresh(calendar), status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
@@ -262,10 +254,7 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
             body = body_serializer(data=request.data, context={"project": request_project(request)})
             body.is_valid(raise_exception=True)
             fields.update(body.validated_data)
-        try:
-            meeting_ids = call(meeting=meeting, **fields)
-        except meeting_services.ScheduleError as exc:
-            raise ApiError(exc.code, exc.message, exc.status) from None
+        meeting_ids = call(meeting=meeting, **fields)
         return events_response(meeting_ids, meeting.project_id)
 
     @extend_schema(

@@ -7,6 +7,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 
 from config.db import is_transient
+from config.errors import DomainError
 
 from .errors import STATUS_CODES, VALIDATION_MESSAGE, error_body
 
@@ -18,7 +19,9 @@ RETRY_AFTER_SECONDS = 1
 
 
 class ApiError(exceptions.APIException):
-    """A domain error with its own code: `raise ApiError("calendar_disconnected", "...", 409)`."""
+    """An error as the API answers it (code, message, status, `errors`, headers). Services
+    raise a `config.errors.DomainError`, which `api_error_for` turns into one of these; this
+    module and the middleware raise it for what is wrong with the request itself."""
 
     def __init__(
         self,
@@ -65,11 +68,14 @@ def _update_of_deleted_row(exc: BaseException) -> bool:
 
 def api_error_for(exc: BaseException) -> ApiError | None:
     """The answer to an exception that is not a bug of ours, for every view (DRF or plain):
-    input Django refused (host, body size, too many fields), a row deleted by a concurrent
-    request (404), a transient database conflict (503 `retry_later`), a write that lost a race
-    against a constraint (409) or a value the database cannot store (400). None: a bug, 500."""
+    a refusal by a service (`DomainError`, mapped here and nowhere else), input Django refused
+    (host, body size, too many fields), a row deleted by a concurrent request (404), a
+    transient database conflict (503 `retry_later`), a write that lost a race against a
+    constraint (409) or a value the database cannot store (400). None: a bug, 500."""
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, DomainError):
+        return ApiError(exc.code, exc.message, exc.status, errors=exc.errors, headers=exc.headers)
     if isinstance(exc, Http404):
         return ApiError("not_found", "Not found.", status.HTTP_404_NOT_FOUND)
     if isinstance(exc, django_exceptions.ObjectDoesNotExist) or _update_of_deleted_row(exc):
