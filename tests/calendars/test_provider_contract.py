@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django.urls import resolve
 
 from calendars import oauth, providers
+from calendars.platforms import Platform
 from calendars.providers import PROVIDERS, get_provider, provider_for_callback
 from calendars.providers.base import (
     CalendarSession,
@@ -81,6 +82,10 @@ def provider(request, monkeypatch) -> Provider:
 
 def test_every_provider_has_examples():
     assert set(EXAMPLES) == {*PROVIDERS, toy.PLATFORM}
+
+
+def test_the_stored_platforms_are_the_registered_providers():
+    assert set(Platform.values) == set(PROVIDERS)
 
 
 def test_identity(provider, monkeypatch):
