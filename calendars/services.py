@@ -16,7 +16,14 @@ from webhooks import events
 from webhooks.services import emit_event, emit_events
 
 from .models import Calendar, CalendarUser
-from .providers.base import Grant
+from .providers.base import (
+    AuthRevoked,
+    ClientRejected,
+    CodeRejected,
+    Grant,
+    PermanentError,
+    ProviderError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +53,20 @@ def calendar_user_get_or_create(*, project: Project, external_id: str) -> Calend
 def calendar_user_update(
     *, calendar_user: CalendarUser, preferences: dict | None = None, external_id: str | None = None
 ) -> CalendarUser:
-    """Change preferences (the keys given; the others keep their value) and/or the external id."""
+    """Change preferences (the keys given; the others keep their value) and/or the external id.
+    An external id another calendar user of the project has is refused (CalendarError 409)."""
+    if (
+        external_id
+        and external_id != calendar_user.external_id
+        and CalendarUser.objects.filter(
+            project_id=calendar_user.project_id, external_id=external_id
+        ).exists()
+    ):
+        raise CalendarError(
+            "conflict",
+            "Another calendar user of this project has that external_id.",
+            409,
+        )
     changed = []
     for name, value in (preferences or {}).items():
         if name in PREFERENCE_FIELDS and getattr(calendar_user, name) != value:
@@ -424,14 +444,19 @@ def calendar_delete(*, calendar: Calendar) -> None:
 def calendar_list_provider_calendars(
     *, platform: str, client_id: str, client_secret: str, refresh_token: str
 ) -> list:
-    """The account's calendars at the provider (nothing stored). Raises ProviderError."""
+    """The account's calendars at the provider (nothing stored). Credentials the provider
+    refused are the caller's to fix (CalendarError, 400); any other failure is upstream (502)."""
     from .providers import get_provider
     from .providers.base import Credentials, OAuthClient
 
-    session = get_provider(platform).session(
-        Credentials(client=OAuthClient(client_id, client_secret), refresh_token=refresh_token)
-    )
-    return session.list_calendars()
+    try:
+        session = get_provider(platform).session(
+            Credentials(client=OAuthClient(client_id, client_secret), refresh_token=refresh_token)
+        )
+        return session.list_calendars()
+    except ProviderError as exc:
+        refused = isinstance(exc, AuthRevoked | ClientRejected | CodeRejected | PermanentError)
+        raise CalendarError(exc.code, str(exc), 400 if refused else 502) from None
 
 
 @dataclass

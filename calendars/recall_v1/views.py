@@ -17,7 +17,6 @@ from calendars.authentication import (
 )
 from calendars.models import Calendar, CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
-from config.api.exceptions import ApiError
 from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings.models import Meeting
@@ -155,23 +154,10 @@ class CalendarUserView(CalendarTokenView):
         calendar_user = request_calendar_user(request)
         data = CalendarUserUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        external_id = data.validated_data.get("external_id")
-        if (
-            external_id
-            and external_id != calendar_user.external_id
-            and CalendarUser.objects.filter(
-                project_id=calendar_user.project_id, external_id=external_id
-            ).exists()
-        ):
-            raise ApiError(
-                "conflict",
-                "Another calendar user of this project has that external_id.",
-                status.HTTP_409_CONFLICT,
-            )
         services.calendar_user_update(
             calendar_user=calendar_user,
             preferences=data.validated_data.get("preferences"),
-            external_id=external_id,
+            external_id=data.validated_data.get("external_id"),
         )
         return user_response(calendar_user)
 

@@ -9,13 +9,6 @@ from rest_framework.response import Response
 
 from calendars import services
 from calendars.models import Calendar, CalendarUser
-from calendars.providers.base import (
-    AuthRevoked,
-    ClientRejected,
-    CodeRejected,
-    PermanentError,
-    ProviderError,
-)
 from config.api.exceptions import ApiError
 from config.api.ids import UUID_PATTERN
 from config.api.pagination import CursorPagination
@@ -61,13 +54,6 @@ class EventPagination(CursorPagination):
 
     def get_ordering(self, request, queryset, view):
         return view.event_ordering
-
-
-def _provider_error(exc: ProviderError):
-    """Credentials the provider refused are the caller's to fix (400); the rest is upstream."""
-    if isinstance(exc, AuthRevoked | ClientRejected | CodeRejected | PermanentError):
-        return ApiError(exc.code, str(exc), status.HTTP_400_BAD_REQUEST)
-    return ApiError(exc.code, str(exc), status.HTTP_502_BAD_GATEWAY)
 
 
 @extend_schema(tags=TAGS)
@@ -165,10 +151,7 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         `provider_unavailable`, `rate_limited` (502)."""
         data = RawCalendarsRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            calendars = services.calendar_list_provider_calendars(**data.validated_data)
-        except ProviderError as exc:
-            raise _provider_error(exc) from None
+        calendars = services.calendar_list_provider_calendars(**data.validated_data)
         return Response(RawCalendarsSerializer({"calendars": calendars}).data)
 
     @extend_schema(
