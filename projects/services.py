@@ -3,6 +3,7 @@ from django.db import transaction
 from django.db.models import F
 
 from calendars.models import OAuthApp
+from config.errors import DomainError
 
 from .models import ApiKey, Project
 from .validators import normalize_origins
@@ -28,8 +29,16 @@ def project_create(
     return project, raw_key
 
 
-class LastActiveKey(Exception):
+class LastActiveKey(DomainError):
     """Revoking this key would leave its project without an active key."""
+
+    def __init__(self):
+        super().__init__(
+            "last_active_key",
+            "This is the project's last active API key: create another one first "
+            "(revoking it would lock the project out).",
+            409,
+        )
 
 
 @transaction.atomic

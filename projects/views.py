@@ -6,7 +6,6 @@ from rest_framework.response import Response
 
 from calendars.models import OAuthApp
 from calendars.platforms import Platform
-from config.api.exceptions import ApiError
 from config.api.schema import error_response
 
 from .authentication import request_project
@@ -19,7 +18,7 @@ from .serializers import (
     OAuthAppSerializer,
     ProjectSerializer,
 )
-from .services import LastActiveKey, api_key_revoke, oauth_app_set
+from .services import api_key_revoke, oauth_app_set
 
 
 class ProjectViewSet(viewsets.GenericViewSet):
@@ -69,15 +68,7 @@ class ApiKeyViewSet(
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance: ApiKey) -> None:
-        try:
-            api_key_revoke(api_key=instance)
-        except LastActiveKey:
-            raise ApiError(
-                "last_active_key",
-                "This is the project's last active API key: create another one first "
-                "(revoking it would lock the project out).",
-                status.HTTP_409_CONFLICT,
-            ) from None
+        api_key_revoke(api_key=instance)
 
 
 class OAuthAppViewSet(ProjectScopedMixin, viewsets.GenericViewSet):

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config import http
+from config.errors import DomainError
 from projects.models import Project
 
 from . import delivery as delivery_attempts
@@ -188,9 +189,23 @@ def endpoint_rotate_secret(
     return endpoint
 
 
+class EndpointDisabled(DomainError):
+    """Sending to a disabled endpoint (a test, a retry) is refused until it is enabled."""
+
+    def __init__(self):
+        super().__init__("endpoint_disabled", "The endpoint is disabled; enable it first.", 409)
+
+
+def _require_active(endpoint: WebhookEndpoint) -> None:
+    if not endpoint.is_active:
+        raise EndpointDisabled
+
+
 def endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
     """Send a `webhook.test` event to this endpoint now, whatever its filter, and return the
-    delivery with the first attempt's outcome. A failed test is retried like any event."""
+    delivery with the first attempt's outcome. A failed test is retried like any event.
+    A disabled endpoint is refused (EndpointDisabled)."""
+    _require_active(endpoint)
     with transaction.atomic():
         (delivery,) = _write_deliveries(
             project=endpoint.project,
@@ -208,7 +223,8 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
 @transaction.atomic
 def delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again, with the same event id, and retry it for another 24 h if needed.
-    A pending delivery is simply made due now."""
+    A pending delivery is simply made due now. A disabled endpoint is refused (EndpointDisabled)."""
+    _require_active(delivery.endpoint)
     now = timezone.now()
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
     delivery.status = WebhookDelivery.Status.PENDING

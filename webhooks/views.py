@@ -8,7 +8,6 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api.exceptions import ApiError
 from config.api.ids import UUID_PATTERN
 from config.api.pagination import CursorPagination
 from config.api.schema import error_response
@@ -41,15 +40,6 @@ def _django_errors(call, **kwargs):
         return call(**kwargs)
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.message_dict) from None
-
-
-def _require_active(endpoint: WebhookEndpoint) -> None:
-    if not endpoint.is_active:
-        raise ApiError(
-            "endpoint_disabled",
-            "The endpoint is disabled; enable it first.",
-            status.HTTP_409_CONFLICT,
-        )
 
 
 class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
@@ -107,9 +97,7 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Send a `webhook.test` event now and answer with the first attempt's outcome."""
-        endpoint = self.get_object()
-        _require_active(endpoint)
-        delivery = services.endpoint_send_test(endpoint=endpoint)
+        delivery = services.endpoint_send_test(endpoint=self.get_object())
         return Response(WebhookDeliverySerializer(delivery).data)
 
     @extend_schema(
@@ -148,8 +136,9 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     def retry_delivery(self, request, pk=None, delivery_id=None):
         """Deliver again (same event id) and retry for another 24 h if needed."""
         endpoint = self.get_object()
-        delivery = get_object_or_404(WebhookDelivery, pk=delivery_id, endpoint=endpoint)
-        _require_active(endpoint)
+        delivery = get_object_or_404(
+            WebhookDelivery.objects.select_related("endpoint"), pk=delivery_id, endpoint=endpoint
+        )
         delivery = services.delivery_retry(delivery=delivery)
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 

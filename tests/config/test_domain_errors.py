@@ -10,6 +10,8 @@ from calendars.services import CalendarError
 from config.api.exceptions import ApiError, api_error_for, handle_exception
 from config.errors import DomainError
 from meetings.services import ScheduleError
+from projects.services import LastActiveKey
+from webhooks.services import EndpointDisabled
 
 
 @pytest.mark.parametrize(
@@ -19,6 +21,8 @@ from meetings.services import ScheduleError
         ScheduleError("event_ended", "The event has already ended."),
         CalendarError("deduplication_key_conflict", "Taken.", 409, existing_id="abc"),
         ConnectError("redirect_not_allowed", "the redirect URL is not valid"),
+        LastActiveKey(),
+        EndpointDisabled(),
     ],
 )
 def test_every_refusal_is_a_domain_error(error):
