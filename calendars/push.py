@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from .credentials import credentials_for
 from .models import Calendar
 from .providers import get_provider
 from .providers.base import Channel, ProviderError
@@ -45,8 +46,6 @@ def push_address(platform: str, endpoint: str = "changes") -> str:
 
 def ensure_push_channel(calendar_id) -> str:
     """Open a new channel when the calendar has none or it expires soon; stop the old one."""
-    from .sync import credentials_for
-
     calendar = Calendar.objects.select_related("project").filter(pk=calendar_id).first()
     if calendar is None or not channel_needs_renewal(calendar):
         return "not needed"
@@ -93,8 +92,6 @@ def ensure_push_channel(calendar_id) -> str:
 
 
 def stop_push_channel(calendar: Calendar) -> None:
-    from .sync import credentials_for
-
     channel = Channel(calendar.push_channel_id, calendar.push_resource_id, calendar.push_expires_at)
     try:
         provider = get_provider(calendar.platform)

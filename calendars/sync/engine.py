@@ -31,7 +31,8 @@ from django.utils import timezone
 from bots.reconcile import reconcile_pending
 from config import backoff, faults
 
-from ..models import Calendar, OAuthApp
+from ..credentials import credentials_for
+from ..models import Calendar
 from ..providers import get_provider
 from ..providers.base import (
     AuthRevoked,
@@ -39,7 +40,6 @@ from ..providers.base import (
     ClientRejected,
     Credentials,
     CursorExpired,
-    OAuthClient,
     PermanentError,
     ProviderError,
     Window,
@@ -58,24 +58,6 @@ def horizon(project, now: datetime) -> Window:
     return Window(
         start=today - timedelta(days=project.sync_days_past),
         end=today + timedelta(days=project.sync_days_future + 1),
-    )
-
-
-def credentials_for(calendar: Calendar) -> Credentials:
-    if calendar.oauth_client_id:
-        client = OAuthClient(calendar.oauth_client_id, calendar.oauth_client_secret)
-    else:
-        app = OAuthApp.objects.filter(
-            project_id=calendar.project_id, platform=calendar.platform
-        ).first()
-        if app is None:
-            raise PermanentError("The project has no OAuth app for this platform.")
-        client = OAuthClient(app.client_id, app.client_secret, app.tenant)
-    return Credentials(
-        client=client,
-        refresh_token=calendar.refresh_token,
-        access_token=calendar.access_token,
-        access_token_expires_at=calendar.access_token_expires_at,
     )
 
 
