@@ -2,7 +2,8 @@
 
 Pure Python, no Django: safe to call from the sync engine, the API serializers and scripts.
 
-Which link wins when several appear (first match wins, in this order):
+Which link wins when several appear (first match wins, in this order; each provider lists its
+fields in `link_candidates`, calendars/providers/<name>/links.py):
 
 1. The provider's structured conference field: Google `conferenceData.entryPoints` (video entry
    points, in order), then `hangoutLink`; Graph `onlineMeeting.joinUrl`, then the legacy
