@@ -1,7 +1,6 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from calendars.models import OAuthApp
@@ -90,12 +89,9 @@ class OAuthAppViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     def update(self, request, platform: str):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            app = oauth_app_set(
-                project=request_project(request), platform=platform, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from None
+        app = oauth_app_set(
+            project=request_project(request), platform=platform, **serializer.validated_data
+        )
         return Response(self.get_serializer(app).data)
 
     def destroy(self, request, platform: str):

@@ -1,10 +1,9 @@
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -35,13 +34,6 @@ class DeliveryPagination(CursorPagination):
     max_page_size = 200
 
 
-def _django_errors(call, **kwargs):
-    try:
-        return call(**kwargs)
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.message_dict) from None
-
-
 class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     """Webhook endpoints of the caller's project. The signing secret is in the response to
     create and rotate_secret only."""
@@ -62,9 +54,7 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     def create(self, request):
         data = WebhookEndpointInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint = _django_errors(
-            services.endpoint_create, project=request_project(request), **data.validated_data
-        )
+        endpoint = services.endpoint_create(project=request_project(request), **data.validated_data)
         return Response(
             WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )
@@ -74,9 +64,7 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         endpoint = self.get_object()
         data = WebhookEndpointInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        endpoint = _django_errors(
-            services.endpoint_update, endpoint=endpoint, **data.validated_data
-        )
+        endpoint = services.endpoint_update(endpoint=endpoint, **data.validated_data)
         return Response(self.get_serializer(endpoint).data)
 
     @extend_schema(request=WebhookEndpointInputSerializer)

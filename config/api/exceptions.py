@@ -95,6 +95,14 @@ def api_error_for(exc: BaseException) -> ApiError | None:
     if isinstance(exc, django_exceptions.SuspiciousOperation):
         # TooManyFieldsSent (over DATA_UPLOAD_MAX_NUMBER_FIELDS query or form fields) and kin.
         return invalid_request("The request was refused: it is malformed or too large.")
+    if isinstance(exc, django_exceptions.ValidationError) and hasattr(exc, "error_dict"):
+        # A service refused input field by field (model validation): the serializer's shape.
+        return ApiError(
+            "invalid_request_data",
+            VALIDATION_MESSAGE,
+            status.HTTP_400_BAD_REQUEST,
+            errors=exc.message_dict,
+        )
     if isinstance(exc, django_exceptions.ValidationError):
         # A value a model field could not convert (a lookup by a malformed id or date).
         return invalid_request("; ".join(exc.messages)[:500] or "Invalid value.")

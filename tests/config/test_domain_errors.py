@@ -1,6 +1,7 @@
 """One domain error base, mapped once by the API (issue 14, item 3)."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from rest_framework.request import Request
 
@@ -65,3 +66,15 @@ def test_connect_error_keeps_the_page_wording():
     assert error.page_message == (
         "Calendar connection failed! (reason: the calendar owner denied access)"
     )
+
+
+def test_a_model_validation_error_has_the_serializer_shape(db):
+    response = _answer(ValidationError({"url": ["Enter a valid URL."]}))
+    assert response.status_code == 400
+    assert response.data["code"] == "invalid_request_data"
+    assert response.data["errors"] == {"url": ["Enter a valid URL."]}
+
+
+def test_a_value_that_cannot_be_converted_stays_invalid_request(db):
+    response = _answer(ValidationError("“x” is not a valid UUID."))
+    assert response.data["code"] == "invalid_request"
