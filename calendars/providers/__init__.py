@@ -24,7 +24,8 @@ PROVIDERS; nothing else in the code names a provider. The package implements `ba
 
 Tests a provider must pass: tests/calendars/test_provider_contract.py runs for every registered
 provider (and the test-only provider in tests/providers/toy/); give it a wire-level fake in
-tests/fakes/ and add it to the `provider` fixture of tests/calendars/test_sync_providers.py.
+tests/fakes/ as the fixture `fake_<platform>`: tests/calendars/test_sync_providers.py runs the
+sync engine against it.
 
 Provider names outside these packages, on purpose: `calendars.platforms.Platform` (the database
 choices, kept equal to PROVIDERS by a contract test), `config/api/schema.py` (the OpenAPI

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from calendars.models import Calendar
+from calendars.providers import PROVIDERS
 from calendars.sync import sync_calendar_by_id
 from meetings.models import Meeting
 from tests.factories import CalendarFactory, OAuthAppFactory
@@ -32,8 +33,9 @@ class GoogleSide:
         return self.fake.count(route="events.list") if hasattr(self.fake, "count") else 0
 
 
-@pytest.fixture(params=["google", "microsoft"])
+@pytest.fixture(params=list(PROVIDERS))
 def provider(request):
+    """Every registered provider, each against its wire-level fake `fake_<platform>`."""
     return request.param
 
 
