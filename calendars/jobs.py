@@ -8,7 +8,14 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from meetings.models import Meeting
+from projects.failures import isolated
+from projects.models import Project
+
+from . import push
 from .models import Calendar
+from .sync import horizon, lease_free, sync_calendar_by_id
+from .sync.outcomes import calendar_announce_changes
 
 logger = logging.getLogger(__name__)
 
@@ -16,15 +23,11 @@ SWEEP_LIMIT = 1000
 
 
 def sync_calendar(calendar_id: str) -> str:
-    from .sync import sync_calendar_by_id
-
     return sync_calendar_by_id(calendar_id).status
 
 
 def ensure_push_channel(calendar_id: str) -> str:
-    from .push import ensure_push_channel as ensure
-
-    return ensure(calendar_id)
+    return push.ensure_push_channel(calendar_id)
 
 
 def queued_grace() -> timedelta:
@@ -39,8 +42,6 @@ def sweep_due_calendars() -> int:
     killed: the lease expired and `sync_finished_at` is older than the attempt). Marks them
     queued so the next sweep does not queue twice while the job waits for a worker."""
     from django_q.tasks import async_task
-
-    from .sync import lease_free
 
     now = timezone.now()
     stale = now - timedelta(seconds=settings.SYNC_POLL_INTERVAL_SECONDS)
@@ -70,11 +71,6 @@ def announce_pending() -> int:
     """Every minute: a sync attempt that died before announcing what it committed left the
     calendar's announcement watermark behind its start; announce now (its next attempt would
     too, but may be an hour away)."""
-    from projects.failures import isolated
-
-    from . import services
-    from .sync import lease_free
-
     behind = Q(last_attempted_sync_at__isnull=False) & (
         Q(announced_through__isnull=True) | Q(announced_through__lt=F("last_attempted_sync_at"))
     )
@@ -82,17 +78,13 @@ def announce_pending() -> int:
     announced = 0
     for calendar in calendars.select_related("project")[:SWEEP_LIMIT]:
         with isolated("announce", Calendar, calendar.pk):
-            announced += services.calendar_announce_changes(calendar=calendar)
+            announced += calendar_announce_changes(calendar=calendar)
     return announced
 
 
 def roll_horizons() -> int:
     """Daily: calendars whose synced window ends before the project's horizon get a sync, which
     rolls the window (Google fetches the new slice, Graph starts a new delta round)."""
-    from projects.models import Project
-
-    from .sync import horizon
-
     now = timezone.now()
     marked = 0
     for project in Project.objects.only("pk", "sync_days_past", "sync_days_future"):
@@ -107,8 +99,6 @@ def roll_horizons() -> int:
 
 def purge_old_meetings() -> int:
     """Retention: meetings that ended more than MEETING_RETENTION_DAYS ago are deleted."""
-    from meetings.models import Meeting
-
     cutoff = timezone.now() - timedelta(days=settings.MEETING_RETENTION_DAYS)
     deleted, _ = Meeting.objects.filter(end_time__lt=cutoff).delete()
     return deleted

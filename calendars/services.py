@@ -3,17 +3,15 @@ follow-up work on commit."""
 
 import logging
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from bots.reconcile import reconcile_meetings
 from config.errors import DomainError
 from meetings.models import Meeting
 from projects.models import Project
 from webhooks import events
-from webhooks.services import emit_event, emit_events
+from webhooks.services import emit_event
 
 from .models import Calendar, CalendarUser
 from .providers.base import (
@@ -24,6 +22,11 @@ from .providers.base import (
     PermanentError,
     ProviderError,
 )
+from .sync import sync_calendar_by_id
+from .sync.due import calendar_mark_due as calendar_mark_due
+from .sync.due import calendar_request_sync
+from .sync.outcomes import calendar_mark_disconnected as calendar_mark_disconnected
+from .sync.outcomes import emit_state_change, upcoming_meeting_ids
 
 logger = logging.getLogger(__name__)
 
@@ -83,14 +86,10 @@ def calendar_user_update(
             data=lambda: events.calendar_user_event(calendar_user),
         )
         # Preferences (and the bot name) decide every upcoming meeting of the user.
-        reconcile_meetings(meeting_ids=list(_upcoming(calendar__calendar_user=calendar_user)))
+        reconcile_meetings(
+            meeting_ids=list(upcoming_meeting_ids(calendar__calendar_user=calendar_user))
+        )
     return calendar_user
-
-
-def _upcoming(**filters):
-    return Meeting.objects.filter(
-        is_deleted=False, end_time__gt=timezone.now(), **filters
-    ).values_list("pk", flat=True)
 
 
 def _calendar_remove(calendar: Calendar, *, reason: str) -> None:
@@ -159,150 +158,18 @@ def _calendar_connect(*, calendar_user: CalendarUser, platform: str, grant: Gran
     calendar.set_state(Calendar.State.CONNECTED)
     calendar.save()
     calendar.project = calendar_user.project
-    _emit_state_change(calendar, previous_state=None)
+    emit_state_change(calendar, previous_state=None)
     calendar_request_sync(calendar=calendar)
     return calendar
-
-
-def _emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None:
-    for event_type, payload in (
-        (
-            events.CALENDAR_STATE_CHANGE,
-            lambda: events.calendar_state_change(calendar, previous_state=previous_state),
-        ),
-        (events.CALENDAR_UPDATE, lambda: events.calendar_update(calendar)),
-    ):
-        emit_event(project=calendar.project, event_type=event_type, data=payload)
-
-
-def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
-    """Inside a sync's final transaction: the calendar became connected."""
-    if previous_state != calendar.state:
-        _emit_state_change(calendar, previous_state=previous_state)
-
-
-def calendar_announce_changes(*, calendar: Calendar) -> int:
-    """Announce every meeting of the calendar changed since its announcement watermark
-    (`calendar.sync_events` and `calendar.events_update`) and move the watermark, in one
-    transaction: a change is announced at least once, whatever failed before (a failed or
-    crashed attempt leaves the watermark behind). Changes of the recording decision count:
-    the event object the customer reads changed. `last_updated_ts` is the oldest announced
-    row's `updated_at`, so a client reading the event feed from it sees them all. Returns how
-    many meetings were announced (0 when no endpoint listens).
-
-    Why no change is skipped: every writer of meetings takes the calendar's row lock before it
-    takes its `updated_at` (sync pages, reconciliation, overrides), and this takes the lock
-    before reading the clock, so no change can commit later with an older timestamp."""
-    with transaction.atomic():
-        watermark = (
-            Calendar.objects.select_for_update()
-            .filter(pk=calendar.pk)
-            .values_list("announced_through", flat=True)
-            .first()
-        )
-        now = timezone.now()
-        # The project's (updated_at) index finds the few recent changes; the calendar filters.
-        changed = Meeting.objects.filter(
-            project_id=calendar.project_id, calendar=calendar, updated_at__lte=now
-        ).order_by()
-        if watermark is not None:
-            # Inclusive: a change stamped in the very microsecond of the last announcement may
-            # have committed after it; announced again rather than never.
-            changed = changed.filter(updated_at__gte=watermark)
-        # Read only when an endpoint listens (a first sync lists thousands of meetings).
-        loaded: list[list] = []
-
-        def rows() -> list:
-            if not loaded:
-                loaded.append(list(changed.values_list("pk", "updated_at")))
-            return loaded[0]
-
-        def payload(builder):
-            if not rows():
-                return None  # nothing changed: no announcement
-            since = min(updated_at for _, updated_at in rows())
-            return builder(calendar, last_updated_ts=since, meeting_ids=[pk for pk, _ in rows()])
-
-        emit_events(
-            project=calendar.project,
-            items=[
-                (event_type, partial(payload, builder))
-                for event_type, builder in (
-                    (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
-                    (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
-                )
-            ],
-        )
-        Calendar.objects.filter(pk=calendar.pk).update(announced_through=now)
-    return len(loaded[0]) if loaded else 0
 
 
 class StaffDisconnect(Exception):
     code = "disconnected_by_staff"
 
 
-@transaction.atomic
-def calendar_mark_disconnected(*, calendar: Calendar, error: Exception) -> Calendar:
-    """The provider refused us for good (revoked grant, rejected client, calendar gone): stop
-    syncing until the credentials change, cancel the bots of its upcoming meetings."""
-    calendar = Calendar.objects.select_for_update().select_related("project").get(pk=calendar.pk)
-    if calendar.state == Calendar.State.DISCONNECTED:
-        return calendar
-    previous_state = calendar.state
-    calendar.set_state(
-        Calendar.State.DISCONNECTED,
-        failure={
-            "error": getattr(error, "code", error.__class__.__name__),
-            "message": str(error)[:500],
-            "detail": getattr(error, "detail", {}),
-            "timestamp": timezone.now().isoformat(),
-        },
-    )
-    # The channel dies with the grant; nothing can stop it any more.
-    calendar.push_channel_id = calendar.push_resource_id = calendar.push_token = ""
-    calendar.push_expires_at = calendar.sync_due_at = None
-    calendar.save()
-    _emit_state_change(calendar, previous_state=previous_state)
-    reconcile_meetings(meeting_ids=list(_upcoming(calendar=calendar)))
-    return calendar
-
-
-def calendar_after_sync(*, calendar: Calendar) -> None:
-    """Follow-up of a successful sync: the push channel stays alive."""
-    from .push import channel_needs_renewal
-
-    if channel_needs_renewal(calendar):
-        transaction.on_commit(lambda: _enqueue("calendars.jobs.ensure_push_channel", calendar.pk))
-
-
-def calendar_mark_due(*, calendar_id) -> bool:
-    """A push notification: ask for a sync. Only the first of a burst queues a job; the others
-    find the calendar already due. A calendar in back-off keeps its later due time."""
-    marked = (
-        Calendar.objects.filter(pk=calendar_id, sync_due_at__isnull=True)
-        .exclude(state=Calendar.State.DISCONNECTED)
-        .update(sync_due_at=timezone.now())
-    )
-    if marked:
-        transaction.on_commit(lambda: _enqueue("calendars.jobs.sync_calendar", calendar_id))
-    return bool(marked)
-
-
 def calendar_drop_push_channel(*, calendar_id) -> None:
     """Forget a channel the provider removed or wants replaced; the next sync opens a new one."""
     Calendar.objects.filter(pk=calendar_id).update(push_expires_at=None)
-
-
-def calendar_request_sync(*, calendar: Calendar) -> None:
-    """Mark the calendar due; the sync job runs after the surrounding transaction commits."""
-    Calendar.objects.filter(pk=calendar.pk).update(sync_due_at=timezone.now())
-    transaction.on_commit(lambda: _enqueue("calendars.jobs.sync_calendar", calendar.pk))
-
-
-def _enqueue(job: str, calendar_id) -> None:
-    from django_q.tasks import async_task
-
-    async_task(job, str(calendar_id), group="calendars")
 
 
 # --- Server API: calendars with customer-owned OAuth credentials ---------------------------------
@@ -425,9 +292,9 @@ def calendar_update(
         calendar.save()
         # The full resync rewrites (and so reconciles) every meeting it still finds.
         Meeting.objects.filter(calendar=calendar).update(fingerprint="")
-        reconcile_meetings(meeting_ids=list(_upcoming(calendar=calendar)))
+        reconcile_meetings(meeting_ids=list(upcoming_meeting_ids(calendar=calendar)))
         if previous_state != calendar.state:
-            _emit_state_change(calendar, previous_state=previous_state)
+            emit_state_change(calendar, previous_state=previous_state)
         calendar_request_sync(calendar=calendar)
     return calendar
 
@@ -476,8 +343,6 @@ SYNC_ERRORS = {
 def calendars_sync_now(*, calendars) -> SyncSummary:
     """Sync these calendars now, one after the other, in this request. A calendar that fails
     is reported in `errors` and does not stop the others."""
-    from .sync import sync_calendar_by_id
-
     summary = SyncSummary()
     for calendar in calendars:
         if calendar.state == Calendar.State.DISCONNECTED:

@@ -7,10 +7,14 @@ One screen per concern:
 - `writer.py`: a page of provider events applied to the calendar's meetings;
 - `rows.py`: an event as a row (fields cut to fit, JSON text, fingerprint);
 - `bulk.py`: writing rows in bulk (COPY on PostgreSQL, INSERT .. ON CONFLICT);
-- `result.py`: what an attempt did.
+- `result.py`: what an attempt did;
+- `due.py`: asking for a sync (the calendar marked due, its job queued on commit);
+- `outcomes.py`: what an outcome does beyond the rows (connected, disconnected, announced).
+
+The services (calendars/services.py) build on this package; it never imports them.
 """
 
-from .engine import credentials_for, horizon, sync_calendar_by_id
+from .engine import horizon, sync_calendar_by_id
 from .lease import LeaseLost, heartbeat_seconds, lease_free
 from .pipeline import prepared_ahead as _prepared_ahead
 from .result import SyncResult
@@ -24,7 +28,6 @@ __all__ = [
     "SyncResult",
     "_json",
     "_prepared_ahead",
-    "credentials_for",
     "heartbeat_seconds",
     "horizon",
     "lease_free",

@@ -44,7 +44,14 @@ from ..providers.base import (
     ProviderError,
     Window,
 )
+from .due import calendar_request_sync
 from .lease import LeaseLost, acquire, fence, release
+from .outcomes import (
+    calendar_after_sync,
+    calendar_announce_changes,
+    calendar_mark_disconnected,
+    calendar_state_news,
+)
 from .pipeline import prepared_ahead
 from .result import SyncResult
 from .writer import PageWriter
@@ -87,8 +94,6 @@ def _round(session: CalendarSession, writer: PageWriter, *, cursor: str | None) 
 
 
 def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
-    from .. import services
-
     provider = get_provider(calendar.platform)
     window = horizon(calendar.project, timezone.now())
     session = provider.session(credentials_for(calendar), calendar_id=calendar.platform_calendar_id)
@@ -152,7 +157,7 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
             setattr(calendar, name, value)
         # Written with the cursor: the news of a sync is never lost, nor sent for a rolled back
         # one. The meeting changes are announced once their bots are settled (_settle).
-        services.calendar_state_news(calendar=calendar, previous_state=previous_state)
+        calendar_state_news(calendar=calendar, previous_state=previous_state)
     faults.point("sync.cursor_committed")
     result.status = "synced"
 
@@ -188,8 +193,6 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
     No `finally` here on purpose: a worker killed mid-sync runs none, so recovery must not
     depend on one (the lease expires, the markers stay; tests/convergence kill it on purpose).
     """
-    from .. import services
-
     owner = uuid.uuid4().hex
     if not acquire(calendar_id, owner, timezone.now()):
         # Busy (or disconnected/gone): ask for another sync after the running one.
@@ -205,7 +208,7 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
         _sync(calendar, owner, result)
     except (AuthRevoked, ClientRejected, PermanentError) as exc:
         logger.info("calendar %s disconnected: %s", calendar_id, exc)
-        services.calendar_mark_disconnected(calendar=calendar, error=exc)
+        calendar_mark_disconnected(calendar=calendar, error=exc)
         result.status, result.error = "disconnected", exc.code
     except ProviderError as exc:  # rate limits, outages: later, as the provider asked
         _record_failure(calendar, exc, exc.retry_after)
@@ -227,7 +230,7 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
         _settle(calendar, owner, result)
     again = release(calendar_id, owner)
     if again and result.status == "synced":
-        services.calendar_request_sync(calendar=calendar)
+        calendar_request_sync(calendar=calendar)
     return result
 
 
@@ -236,8 +239,6 @@ def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
     committed gets its bots, then its announcement (so a customer fetching the announced events
     sees their decisions and bots). A step that fails leaves its marker (`needs_reconcile`, the
     announcement watermark) for the next attempt or the minute's drains; the others still run."""
-    from .. import services
-
     faults.point("sync.settling")
 
     def still_ours() -> bool:  # between batches: stop once another worker took over
@@ -255,9 +256,9 @@ def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
         logger.exception("calendar %s: reconciliation failed; it stays marked", calendar.pk)
     faults.point("sync.reconciled")
     try:
-        result.announced += services.calendar_announce_changes(calendar=calendar)
+        result.announced += calendar_announce_changes(calendar=calendar)
     except Exception:
         logger.exception("calendar %s: announcing changes failed; they stay pending", calendar.pk)
     faults.point("sync.announced")
     if result.status == "synced":
-        services.calendar_after_sync(calendar=calendar)
+        calendar_after_sync(calendar=calendar)

@@ -48,7 +48,7 @@ def assert_no_secrets(response):
 
 def test_create_returns_connecting_calendar(acme, django_capture_on_commit_callbacks):
     with (
-        mock.patch("calendars.services._enqueue") as enqueue,
+        mock.patch("calendars.sync.due.enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = create(
@@ -199,7 +199,7 @@ def test_patch_credentials_unschedules_swaps_and_resyncs(acme, django_capture_on
     bot = BotFactory(project=acme.project)
     bot.meetings.add(meeting)
     with (
-        mock.patch("calendars.services._enqueue") as enqueue,
+        mock.patch("calendars.sync.due.enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = acme.client.patch(

@@ -1,0 +1,131 @@
+"""What a sync attempt's outcome does beyond the meeting rows: the calendar became connected
+(its webhook news is written with the cursor), the provider refused it for good (disconnected,
+the bots of its upcoming meetings cancelled), the changed meetings are announced, the push
+channel is kept alive. The engine calls these; the services use them too."""
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from bots.reconcile import reconcile_meetings
+from meetings.models import Meeting
+from webhooks import events
+from webhooks.services import emit_event, emit_events
+
+from .. import push
+from ..models import Calendar
+from .due import enqueue
+
+
+def upcoming_meeting_ids(**filters) -> QuerySet:
+    """The ids of the live meetings (of `filters`) that have not ended yet."""
+    return Meeting.objects.filter(
+        is_deleted=False, end_time__gt=timezone.now(), **filters
+    ).values_list("pk", flat=True)
+
+
+def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None:
+    for event_type, payload in (
+        (
+            events.CALENDAR_STATE_CHANGE,
+            lambda: events.calendar_state_change(calendar, previous_state=previous_state),
+        ),
+        (events.CALENDAR_UPDATE, lambda: events.calendar_update(calendar)),
+    ):
+        emit_event(project=calendar.project, event_type=event_type, data=payload)
+
+
+def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
+    """Inside a sync's final transaction: the calendar became connected."""
+    if previous_state != calendar.state:
+        emit_state_change(calendar, previous_state=previous_state)
+
+
+def calendar_announce_changes(*, calendar: Calendar) -> int:
+    """Announce every meeting of the calendar changed since its announcement watermark
+    (`calendar.sync_events` and `calendar.events_update`) and move the watermark, in one
+    transaction: a change is announced at least once, whatever failed before (a failed or
+    crashed attempt leaves the watermark behind). Changes of the recording decision count:
+    the event object the customer reads changed. `last_updated_ts` is the oldest announced
+    row's `updated_at`, so a client reading the event feed from it sees them all. Returns how
+    many meetings were announced (0 when no endpoint listens).
+
+    Why no change is skipped: every writer of meetings takes the calendar's row lock before it
+    takes its `updated_at` (sync pages, reconciliation, overrides), and this takes the lock
+    before reading the clock, so no change can commit later with an older timestamp."""
+    with transaction.atomic():
+        watermark = (
+            Calendar.objects.select_for_update()
+            .filter(pk=calendar.pk)
+            .values_list("announced_through", flat=True)
+            .first()
+        )
+        now = timezone.now()
+        # The project's (updated_at) index finds the few recent changes; the calendar filters.
+        changed = Meeting.objects.filter(
+            project_id=calendar.project_id, calendar=calendar, updated_at__lte=now
+        ).order_by()
+        if watermark is not None:
+            # Inclusive: a change stamped in the very microsecond of the last announcement may
+            # have committed after it; announced again rather than never.
+            changed = changed.filter(updated_at__gte=watermark)
+        # Read only when an endpoint listens (a first sync lists thousands of meetings).
+        loaded: list[list] = []
+
+        def rows() -> list:
+            if not loaded:
+                loaded.append(list(changed.values_list("pk", "updated_at")))
+            return loaded[0]
+
+        def payload(builder):
+            if not rows():
+                return None  # nothing changed: no announcement
+            since = min(updated_at for _, updated_at in rows())
+            return builder(calendar, last_updated_ts=since, meeting_ids=[pk for pk, _ in rows()])
+
+        emit_events(
+            project=calendar.project,
+            items=[
+                (event_type, partial(payload, builder))
+                for event_type, builder in (
+                    (events.CALENDAR_SYNC_EVENTS, events.calendar_sync_events),
+                    (events.CALENDAR_EVENTS_UPDATE, events.calendar_events_update),
+                )
+            ],
+        )
+        Calendar.objects.filter(pk=calendar.pk).update(announced_through=now)
+    return len(loaded[0]) if loaded else 0
+
+
+@transaction.atomic
+def calendar_mark_disconnected(*, calendar: Calendar, error: Exception) -> Calendar:
+    """The provider refused us for good (revoked grant, rejected client, calendar gone): stop
+    syncing until the credentials change, cancel the bots of its upcoming meetings."""
+    calendar = Calendar.objects.select_for_update().select_related("project").get(pk=calendar.pk)
+    if calendar.state == Calendar.State.DISCONNECTED:
+        return calendar
+    previous_state = calendar.state
+    calendar.set_state(
+        Calendar.State.DISCONNECTED,
+        failure={
+            "error": getattr(error, "code", error.__class__.__name__),
+            "message": str(error)[:500],
+            "detail": getattr(error, "detail", {}),
+            "timestamp": timezone.now().isoformat(),
+        },
+    )
+    # The channel dies with the grant; nothing can stop it any more.
+    calendar.push_channel_id = calendar.push_resource_id = calendar.push_token = ""
+    calendar.push_expires_at = calendar.sync_due_at = None
+    calendar.save()
+    emit_state_change(calendar, previous_state=previous_state)
+    reconcile_meetings(meeting_ids=list(upcoming_meeting_ids(calendar=calendar)))
+    return calendar
+
+
+def calendar_after_sync(*, calendar: Calendar) -> None:
+    """Follow-up of a successful sync: the push channel stays alive."""
+    if push.channel_needs_renewal(calendar):
+        transaction.on_commit(lambda: enqueue("calendars.jobs.ensure_push_channel", calendar.pk))
