@@ -138,8 +138,6 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
     # One statement unless the state changes too (then its webhook events go with it).
     with transaction.atomic() if previous_state != Calendar.State.CONNECTED else nullcontext():
         updates = {
-            "sync_lease_expires_at": timezone.now()
-            + timedelta(seconds=settings.SYNC_LEASE_SECONDS),
             "sync_cursor": new_cursor or "",
             "sync_window_start": window.start,
             "sync_window_end": window.end,
@@ -151,8 +149,7 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
             calendar.set_state(Calendar.State.CONNECTED)
             updates.update(state=calendar.state, state_history=calendar.state_history)
         # Fenced like every write: nothing is stored once the lease is no longer ours.
-        if not Calendar.objects.filter(pk=calendar.pk, sync_lease_owner=owner).update(**updates):
-            raise LeaseLost(str(calendar.pk))
+        fence(calendar.pk, owner, **updates)
         for name, value in updates.items():
             setattr(calendar, name, value)
         # Written with the cursor: the news of a sync is never lost, nor sent for a rolled back
