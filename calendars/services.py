@@ -14,14 +14,18 @@ from webhooks import events
 from webhooks.services import emit_event
 
 from .models import Calendar, CalendarUser
+from .providers import get_provider
 from .providers.base import (
     AuthRevoked,
     ClientRejected,
     CodeRejected,
+    Credentials,
     Grant,
+    OAuthClient,
     PermanentError,
     ProviderError,
 )
+from .push import stop_push_channel
 from .sync import sync_calendar_by_id
 from .sync.due import calendar_mark_due as calendar_mark_due
 from .sync.due import calendar_request_sync
@@ -129,8 +133,6 @@ def stop_push_channels(*, calendars) -> None:
     """Before calendars go: close their provider channels (network, so outside any
     transaction). Best effort: a channel left open expires by itself and its notifications
     find no calendar."""
-    from .push import stop_push_channel
-
     for calendar in calendars.exclude(push_channel_id="").select_related("project"):
         stop_push_channel(calendar)
 
@@ -313,9 +315,6 @@ def calendar_list_provider_calendars(
 ) -> list:
     """The account's calendars at the provider (nothing stored). Credentials the provider
     refused are the caller's to fix (CalendarError, 400); any other failure is upstream (502)."""
-    from .providers import get_provider
-    from .providers.base import Credentials, OAuthClient
-
     try:
         session = get_provider(platform).session(
             Credentials(client=OAuthClient(client_id, client_secret), refresh_token=refresh_token)
