@@ -1,7 +1,8 @@
 """Should a bot record this meeting? Recall Calendar V1 semantics (spec §2.7), in one function.
 
 1. Prerequisites always apply, even with an override: a join link, real start and end times
-   (not all-day), not cancelled or deleted, not ended.
+   (not all-day), not cancelled or deleted, not ended (`unmet_prerequisites`, the one place
+   they are written: a bot requested through the API is refused for the same ones).
 2. `override_should_record` true/false decides when set.
 3. Then a bot requested or removed through the server API (meetings.models.BotSchedule).
 4. Otherwise the calendar user's preferences: only preferences that are on are evaluated.
@@ -14,6 +15,8 @@ The reason is one of REASONS: words a support person can read to a customer.
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from .models import Meeting
 
 REASONS = {
     "no_link": "Not recorded: the event has no meeting link.",
@@ -60,6 +63,24 @@ def _accepted(meeting, account_email: str) -> bool:
     )
 
 
+def unmet_prerequisites(meeting, *, now: datetime) -> list[str]:
+    """The recording prerequisites this meeting misses, as REASONS codes in the order `decide`
+    reports them. Nothing records a meeting that misses one: not the preferences, not an
+    override, not a bot scheduled through the API (meetings.services refuses the request)."""
+    unmet = []
+    if not meeting.meeting_url:
+        unmet.append("no_link")
+    if meeting.is_all_day:
+        unmet.append("all_day")
+    if meeting.is_deleted:
+        unmet.append("deleted")
+    if meeting.status == Meeting.Status.CANCELLED:
+        unmet.append("cancelled")
+    if meeting.end_time <= now:
+        unmet.append("ended")
+    return unmet
+
+
 def decide(
     meeting,
     preferences,
@@ -76,16 +97,9 @@ def decide(
         return Decision(False, "calendar_disconnected")
     if calendar_connecting:
         return Decision(False, "calendar_connecting")
-    if not meeting.meeting_url:
-        return Decision(False, "no_link")
-    if meeting.is_all_day:
-        return Decision(False, "all_day")
-    if meeting.is_deleted:
-        return Decision(False, "deleted")
-    if meeting.status == "cancelled":
-        return Decision(False, "cancelled")
-    if meeting.end_time <= now:
-        return Decision(False, "ended")
+    unmet = unmet_prerequisites(meeting, now=now)
+    if unmet:
+        return Decision(False, unmet[0])
     if meeting.override_should_record is True:
         return Decision(True, "override_on")
     if meeting.override_should_record is False:

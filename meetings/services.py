@@ -5,6 +5,7 @@ from calendars.models import Calendar
 from config.errors import DomainError
 
 from .bot_schedules import attach_schedules
+from .decisions import unmet_prerequisites
 from .models import BotSchedule, Meeting
 
 
@@ -48,18 +49,24 @@ def _targets(meeting: Meeting, all_occurrences: bool) -> list:
     return [meeting.pk]
 
 
+# The recording prerequisites (decisions.unmet_prerequisites) as the errors of a bot request,
+# in the order the API reports them.
+_UNSCHEDULABLE = (
+    ({"deleted", "cancelled"}, "event_cancelled", "The event was cancelled or deleted."),
+    ({"no_link"}, "event_has_no_meeting_url", "The event has no meeting link a bot could join."),
+    ({"all_day"}, "event_is_all_day", "All-day events cannot be recorded."),
+    ({"ended"}, "event_ended", "The event has already ended."),
+)
+
+
 def _check_schedulable(meeting: Meeting, *, all_occurrences: bool) -> None:
-    if meeting.is_deleted or meeting.status == Meeting.Status.CANCELLED:
-        raise ScheduleError("event_cancelled", "The event was cancelled or deleted.")
-    if not meeting.meeting_url:
-        raise ScheduleError(
-            "event_has_no_meeting_url", "The event has no meeting link a bot could join."
-        )
-    if meeting.is_all_day:
-        raise ScheduleError("event_is_all_day", "All-day events cannot be recorded.")
-    # A series can be scheduled from any of its instances, even one already over.
-    if meeting.end_time <= timezone.now() and not (all_occurrences and meeting.series_id):
-        raise ScheduleError("event_ended", "The event has already ended.")
+    unmet = set(unmet_prerequisites(meeting, now=timezone.now()))
+    if all_occurrences and meeting.series_id:
+        # A series can be scheduled from any of its instances, even one already over.
+        unmet.discard("ended")
+    for prerequisites, code, message in _UNSCHEDULABLE:
+        if unmet & prerequisites:
+            raise ScheduleError(code, message)
 
 
 def _check_key(meeting: Meeting, key: str | None, *, own: BotSchedule | None, targets) -> None:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from meetings.decisions import REASONS, decide
+from meetings.decisions import REASONS, decide, unmet_prerequisites
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 FLAGS = (
@@ -118,6 +118,15 @@ def test_prerequisites_beat_everything(broken, code, override):
         now=NOW,
     )
     assert (decision.will_record, decision.code) == (False, code)
+
+
+def test_every_unmet_prerequisite_is_listed_and_the_first_decides():
+    """One list serves the decision (its first entry) and the API's refusal of a bot request
+    (meetings.services, which reports them in its own order)."""
+    broken = meeting(meeting_url=None, status="cancelled", end_time=NOW)
+    assert unmet_prerequisites(broken, now=NOW) == ["no_link", "cancelled", "ended"]
+    assert unmet_prerequisites(meeting(), now=NOW) == []
+    assert decide(broken, None, account_email="me@acme.com", now=NOW).code == "no_link"
 
 
 def test_running_meeting_still_records():
