@@ -11,25 +11,52 @@ from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
 from projects.validators import JsonObjectValidator
 
-TERMINAL_STATUSES = ("done", "fatal", "cancelled")
 BOT_METADATA_MAX_BYTES = 32768
+
+
+class BotStatus(models.TextChoices):
+    SCHEDULED = "scheduled"
+    DISPATCHED = "dispatched"
+    JOINING_CALL = "joining_call"
+    IN_WAITING_ROOM = "in_waiting_room"
+    IN_CALL_NOT_RECORDING = "in_call_not_recording"
+    RECORDING_PERMISSION_ALLOWED = "recording_permission_allowed"
+    RECORDING_PERMISSION_DENIED = "recording_permission_denied"
+    IN_CALL_RECORDING = "in_call_recording"
+    CALL_ENDED = "call_ended"
+    DONE = "done"
+    FATAL = "fatal"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = (BotStatus.DONE, BotStatus.FATAL, BotStatus.CANCELLED)
 
 # What a bot runner may report, in the order a bot lives through them. A report moves a bot
 # forward only (a later phase), except inside the in-call phase, where the recording codes
 # follow each other freely (recording paused and resumed, permission asked again...).
 # `fatal` is accepted from every live status. Nothing is accepted once a bot is terminal.
 REPORT_PHASES = {
-    "joining_call": 2,
-    "in_waiting_room": 3,
-    "in_call_not_recording": 4,
-    "recording_permission_allowed": 4,
-    "recording_permission_denied": 4,
-    "in_call_recording": 4,
-    "call_ended": 5,
-    "done": 6,
-    "fatal": 7,
+    BotStatus.JOINING_CALL: 2,
+    BotStatus.IN_WAITING_ROOM: 3,
+    BotStatus.IN_CALL_NOT_RECORDING: 4,
+    BotStatus.RECORDING_PERMISSION_ALLOWED: 4,
+    BotStatus.RECORDING_PERMISSION_DENIED: 4,
+    BotStatus.IN_CALL_RECORDING: 4,
+    BotStatus.CALL_ENDED: 5,
+    BotStatus.DONE: 6,
+    BotStatus.FATAL: 7,
 }
-STATUS_PHASES = {"scheduled": 0, "dispatched": 1, **REPORT_PHASES}
+STATUS_PHASES = {BotStatus.SCHEDULED: 0, BotStatus.DISPATCHED: 1, **REPORT_PHASES}
+
+
+class BotQuerySet(models.QuerySet):
+    def live(self) -> "BotQuerySet":
+        """Bots not done, failed or cancelled (at most one per deduplication key)."""
+        return self.exclude(status__in=TERMINAL_STATUSES)
+
+    def movable(self) -> "BotQuerySet":
+        """Bots that have not joined yet: reconciliation may still move, re-link or cancel them."""
+        return self.filter(status__in=Bot.MOVABLE_STATUSES)
 
 
 class Bot(BaseModel):
@@ -40,19 +67,7 @@ class Bot(BaseModel):
     push only sends what changed and a repeated push does nothing.
     """
 
-    class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        DISPATCHED = "dispatched"
-        JOINING_CALL = "joining_call"
-        IN_WAITING_ROOM = "in_waiting_room"
-        IN_CALL_NOT_RECORDING = "in_call_not_recording"
-        RECORDING_PERMISSION_ALLOWED = "recording_permission_allowed"
-        RECORDING_PERMISSION_DENIED = "recording_permission_denied"
-        IN_CALL_RECORDING = "in_call_recording"
-        CALL_ENDED = "call_ended"
-        DONE = "done"
-        FATAL = "fatal"
-        CANCELLED = "cancelled"
+    Status = BotStatus
 
     TERMINAL_STATUSES = TERMINAL_STATUSES
     # Not joined yet: reconciliation may still move, re-link or cancel these.
@@ -84,6 +99,8 @@ class Bot(BaseModel):
     )
     backend_retry_at = models.DateTimeField(null=True, blank=True)
     backend_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = BotQuerySet.as_manager()
 
     class Meta:
         constraints = [

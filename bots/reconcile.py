@@ -161,7 +161,7 @@ class _Reconciler:
             for bot in Bot.objects.select_for_update(of=("self",))
             .select_related("project")
             .filter(project_id=project_id, deduplication_key__in=list(keys))
-            .exclude(status__in=TERMINAL_STATUSES)
+            .live()
         }
 
     def _live_bot(self, project_id, key: str) -> Bot | None:
@@ -377,7 +377,7 @@ def _meetings(selected, calendars: dict) -> list[Meeting]:
     """The `selected` meetings (a queryset), each with its calendar, calendar user and project -
     loaded once per calendar, not joined into every row (a sync reconciles thousands of one
     calendar's)."""
-    live_bots = Bot.objects.exclude(status__in=TERMINAL_STATUSES).order_by("created_at", "pk")
+    live_bots = Bot.objects.live().order_by("created_at", "pk")
     meetings = list(
         selected.only(*MEETING_FIELDS).prefetch_related(
             Prefetch("bots", queryset=live_bots, to_attr="live_bots")
@@ -635,7 +635,7 @@ def reconcile_pending(
 def _orphans() -> list[Bot]:
     """Live bots not joined yet that serve no meeting (bots only exist for meetings)."""
     return list(
-        Bot.objects.filter(status__in=Bot.MOVABLE_STATUSES)
+        Bot.objects.movable()
         .annotate(meeting_count=Count("meetings"))
         .filter(meeting_count=0)
         .select_related("project")
@@ -647,7 +647,8 @@ def cancel_orphans() -> int:
         orphans = list(
             Bot.objects.select_for_update(of=("self",))
             .select_related("project")
-            .filter(pk__in=[bot.pk for bot in _orphans()], status__in=Bot.MOVABLE_STATUSES)
+            .filter(pk__in=[bot.pk for bot in _orphans()])
+            .movable()
             .order_by("pk")
         )
         worker = _Reconciler(timezone.now())

@@ -1,6 +1,6 @@
-"""Writes on bots outside reconciliation: status reports from runners, staff actions, bots
-released when their calendar goes. Each owns its transaction, writes its webhook events in it
-and queues the backend push once it commits."""
+"""Writes on bots outside reconciliation: status reports from runners and staff actions. Each
+owns its transaction, writes its webhook events in it and queues the backend push once it
+commits."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from config.errors import DomainError
 from webhooks import events
 from webhooks.services import emit_event
 
-from .models import TERMINAL_STATUSES, Bot
-
-BotMeeting = Bot.meetings.through
+from .models import Bot
 
 # Sub-codes of a `fatal` set by calsync because the bot never reached its runner.
 DISPATCH_FAILURES = ("backend_unreachable", "backend_rejected", "dispatch_missed")
@@ -123,37 +121,3 @@ def bot_redispatch(*, bot: Bot) -> Bot:
     )
     _enqueue_on_commit("bots.jobs.dispatch_bot", str(bot.pk), bot.join_at.isoformat())
     return bot
-
-
-@transaction.atomic
-def bots_release_meetings(*, meeting_ids, reason: str) -> list[Bot]:
-    """Detach bots from meetings that go away; a future bot left serving nobody is cancelled.
-
-    Runs before the meetings are deleted (the link rows go with them).
-    """
-    links = BotMeeting.objects.filter(meeting_id__in=meeting_ids)
-    bots = list(
-        Bot.objects.select_for_update(of=("self",))
-        .select_related("project")
-        .filter(pk__in=links.values("bot_id"))
-        .exclude(status__in=TERMINAL_STATUSES)
-    )
-    links.filter(bot__in=bots).delete()
-    still_serving = set(
-        BotMeeting.objects.filter(bot__in=bots).values_list("bot_id", flat=True).distinct()
-    )
-    cancelled = []
-    now = timezone.now()
-    for bot in bots:
-        if bot.pk in still_serving or bot.status != Bot.Status.SCHEDULED or bot.join_at <= now:
-            continue
-        bot.set_status(Bot.Status.CANCELLED, sub_code=reason, message="No meeting left.")
-        bot.save(update_fields=["status", "status_changes", "updated_at"])
-        emit_event(
-            project=bot.project,
-            event_type=events.BOT_CANCELLED,
-            data=events.bot_cancelled(bot, reason=reason),
-        )
-        enqueue_push(bot)
-        cancelled.append(bot)
-    return cancelled

@@ -72,14 +72,14 @@ def _check_schedulable(meeting: Meeting, *, all_occurrences: bool) -> None:
 def _check_key(meeting: Meeting, key: str | None, *, own: BotSchedule | None, targets) -> None:
     if not key:
         return
-    from bots.models import TERMINAL_STATUSES, Bot
+    from bots.models import Bot
 
     taken = BotSchedule.objects.filter(project_id=meeting.project_id, deduplication_key=key)
     if own is not None:
         taken = taken.exclude(pk=own.pk)
     live = (
         Bot.objects.filter(project_id=meeting.project_id, deduplication_key=key)
-        .exclude(status__in=TERMINAL_STATUSES)
+        .live()
         .exclude(meetings__in=targets)
     )
     if taken.exists() or live.exists():

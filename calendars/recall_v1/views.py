@@ -8,7 +8,7 @@ from rest_framework import status, throttling
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bots.models import TERMINAL_STATUSES, Bot
+from bots.models import Bot
 from calendars import oauth, services, tokens
 from calendars.authentication import (
     CalendarTokenAuthentication,
@@ -63,7 +63,7 @@ def meetings_of(calendar_user: CalendarUser):
         .prefetch_related(
             Prefetch(
                 "bots",
-                queryset=Bot.objects.exclude(status__in=TERMINAL_STATUSES).order_by("join_at"),
+                queryset=Bot.objects.live().order_by("join_at"),
                 to_attr="live_bots",
             )
         )
