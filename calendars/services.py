@@ -165,10 +165,6 @@ def _calendar_connect(*, calendar_user: CalendarUser, platform: str, grant: Gran
     return calendar
 
 
-class StaffDisconnect(Exception):
-    code = "disconnected_by_staff"
-
-
 def calendar_drop_push_channel(*, calendar_id) -> None:
     """Forget a channel the provider removed or wants replaced; the next sync opens a new one."""
     Calendar.objects.filter(pk=calendar_id).update(push_expires_at=None)

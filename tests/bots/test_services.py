@@ -8,7 +8,7 @@ import pytest
 from bots import jobs
 from bots.dispatch import dispatch_bot, push_bot
 from bots.models import Bot
-from bots.services import BotError, bot_cancel, bot_redispatch, bots_release_meetings
+from bots.services import BotError, bot_cancel, bot_redispatch
 from tests.factories import BotFactory, MeetingFactory
 
 from .conftest import NOW, emitted, fresh, later
@@ -77,19 +77,6 @@ def test_redispatch_refusals(acme):
         bot_redispatch(bot=failed)
     assert taken.value.code == "deduplication_key_in_use"
     assert fresh(failed).status == Bot.Status.FATAL
-
-
-def test_released_bots_are_cancelled_announced_and_pushed(
-    acme, hooks, queue, django_capture_on_commit_callbacks
-):
-    meeting = MeetingFactory(calendar__project=acme.project)
-    bot = BotFactory(project=acme.project, join_at=later(hours=3))
-    bot.meetings.add(meeting)
-    with django_capture_on_commit_callbacks(execute=True):
-        (_cancelled,) = bots_release_meetings(meeting_ids=[meeting.pk], reason="disconnected")
-    assert fresh(bot).status == Bot.Status.CANCELLED
-    assert emitted() == ["bot.cancelled"]
-    assert queue.calls == [("bots.jobs.push_bot_to_backend", str(bot.pk))]
 
 
 def test_dispatched_is_movable_and_joined_is_not():
