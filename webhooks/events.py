@@ -80,8 +80,10 @@ def _calendar_state(calendar) -> dict:
     }
 
 
-def calendar_update(calendar) -> dict:
-    """Recall V2 `calendar.update`: something about the calendar changed; re-fetch it."""
+def calendar_updated_payload(calendar) -> dict:
+    """Recall V2 `calendar.update`: something about the calendar changed; re-fetch it. (Not
+    named after its event like the other builders: calendars.services.calendar_update is the
+    service that changes a calendar.)"""
     return {**_calendar(calendar), "state": calendar.state}
 
 

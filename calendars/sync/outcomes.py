@@ -32,7 +32,7 @@ def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None
             events.CALENDAR_STATE_CHANGE,
             lambda: events.calendar_state_change(calendar, previous_state=previous_state),
         ),
-        (events.CALENDAR_UPDATE, lambda: events.calendar_update(calendar)),
+        (events.CALENDAR_UPDATE, lambda: events.calendar_updated_payload(calendar)),
     ):
         emit_event(project=calendar.project, event_type=event_type, data=payload)
 

@@ -1,5 +1,9 @@
 """One handler per meeting platform, picked from a registry keyed by registrable domain.
 
+"Meeting platform" here (`Meeting.meeting_platform`) is the meeting tool a join link leads to
+(Zoom, Teams, ...). The calendar provider an event comes from (Google, Microsoft) is a different
+thing: `Calendar.platform`, named in calendars/platforms.py (calendars.platforms.Platform).
+
 A handler gets a split URL on one of its domains and returns a JoinLink (with the normalised URL
 and the invite), a Rejected with a reason support staff can read, or Wrapped when the link is a
 redirect (those live in wrappers.py and share the registry in registry.py). Handlers accept only

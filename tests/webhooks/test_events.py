@@ -42,7 +42,7 @@ def bot(acme, calendar):
 
 
 def test_calendar_events(calendar):
-    data = events.calendar_update(calendar)
+    data = events.calendar_updated_payload(calendar)
     assert data["calendar_id"] == str(calendar.id)
     assert data["calendar_metadata"] == {"team": "sales"}
     assert data["calendar_deduplication_key"] == "acme-42"
