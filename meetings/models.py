@@ -2,7 +2,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from calendars.models import Calendar
 from projects.models import BaseModel, Project
 
 
@@ -30,7 +29,9 @@ class Meeting(BaseModel):
         CANCELLED = "cancelled"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="meetings")
+    calendar = models.ForeignKey(
+        "calendars.Calendar", on_delete=models.CASCADE, related_name="meetings"
+    )
     platform_event_id = models.CharField(max_length=1024, help_text="Provider event (instance) id.")
     ical_uid = models.CharField(max_length=1024, blank=True, default="")
     series_id = models.CharField(
@@ -130,7 +131,9 @@ class BotSchedule(BaseModel):
     """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bot_schedules")
-    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="bot_schedules")
+    calendar = models.ForeignKey(
+        "calendars.Calendar", on_delete=models.CASCADE, related_name="bot_schedules"
+    )
     meeting = models.OneToOneField(
         Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="bot_schedule"
     )

@@ -20,7 +20,6 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
     ("bots/reconcile.py", "calendars"),  # locks the meetings' calendars
     ("config/api/schema.py", "projects"),
     ("config/views.py", "projects"),  # /healthz counts JobFailure rows
-    ("meetings/models.py", "calendars"),  # Meeting.calendar: a string reference would do
     ("meetings/selectors.py", "bots"),
     ("meetings/services.py", "bots"),  # overrides and API schedules reconcile: belong above
     ("meetings/services.py", "calendars"),
@@ -41,7 +40,6 @@ KNOWN_CYCLES: set[frozenset[str]] = {
             "bots.backends",
             "bots.backends.base",
             "bots.models",
-            "calendars.models",
             "meetings.models",
             "projects.models",
         }
