@@ -109,7 +109,7 @@ class CalendarAdmin(BigTableAdmin):
         from .services import calendar_request_sync
 
         count = 0
-        for calendar in queryset.exclude(state=Calendar.State.DISCONNECTED):
+        for calendar in queryset.live():
             calendar_request_sync(calendar=calendar)
             count += 1
         messages.success(request, f"Queued a sync of {count} calendar(s).")

@@ -5,7 +5,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from meetings.models import Meeting
@@ -14,7 +14,7 @@ from projects.models import Project
 
 from . import push
 from .models import Calendar
-from .sync import horizon, lease_free, sync_calendar_by_id
+from .sync import horizon, sync_calendar_by_id
 from .sync.outcomes import calendar_announce_changes
 
 logger = logging.getLogger(__name__)
@@ -37,26 +37,14 @@ def queued_grace() -> timedelta:
 
 
 def sweep_due_calendars() -> int:
-    """Queue a sync for every calendar that is due: push-marked, never synced, past its poll
-    interval, past its back-off, or whose last attempt died without an outcome (its worker was
-    killed: the lease expired and `sync_finished_at` is older than the attempt). Marks them
-    queued so the next sweep does not queue twice while the job waits for a worker."""
+    """Queue a sync for every calendar that is due (Calendar.objects.due: push-marked, never
+    synced, past its poll interval or back-off, or its last attempt died). Marks them queued so
+    the next sweep does not queue twice while the job waits for a worker."""
     from django_q.tasks import async_task
 
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.SYNC_POLL_INTERVAL_SECONDS)
-    died = Q(last_attempted_sync_at__isnull=False) & (
-        Q(sync_finished_at__isnull=True) | Q(sync_finished_at__lt=F("last_attempted_sync_at"))
-    )
     due = (
-        Calendar.objects.exclude(state=Calendar.State.DISCONNECTED)
-        .filter(lease_free(now))
-        .filter(
-            Q(sync_due_at__lte=now)
-            | Q(sync_due_at__isnull=True, last_attempted_sync_at__isnull=True)
-            | Q(sync_due_at__isnull=True, last_attempted_sync_at__lte=stale)
-            | (Q(sync_due_at__isnull=True) & died)
-        )
+        Calendar.objects.due(now)
         .order_by(F("sync_due_at").asc(nulls_first=True))
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
@@ -71,10 +59,7 @@ def announce_pending() -> int:
     """Every minute: a sync attempt that died before announcing what it committed left the
     calendar's announcement watermark behind its start; announce now (its next attempt would
     too, but may be an hour away)."""
-    behind = Q(last_attempted_sync_at__isnull=False) & (
-        Q(announced_through__isnull=True) | Q(announced_through__lt=F("last_attempted_sync_at"))
-    )
-    calendars = Calendar.objects.filter(lease_free(timezone.now())).filter(behind)
+    calendars = Calendar.objects.lease_free(timezone.now()).unannounced()
     announced = 0
     for calendar in calendars.select_related("project")[:SWEEP_LIMIT]:
         with isolated("announce", Calendar, calendar.pk):
@@ -88,12 +73,9 @@ def roll_horizons() -> int:
     now = timezone.now()
     marked = 0
     for project in Project.objects.only("pk", "sync_days_past", "sync_days_future"):
-        marked += (
-            Calendar.objects.filter(project=project, sync_due_at__isnull=True)
-            .exclude(state=Calendar.State.DISCONNECTED)
-            .filter(sync_window_end__lt=horizon(project, now).end)
-            .update(sync_due_at=now)
-        )
+        marked += Calendar.objects.filter(
+            project=project, sync_window_end__lt=horizon(project, now).end
+        ).mark_due(now)
     return marked
 
 

@@ -1,10 +1,13 @@
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
+from config import leases
 from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
 from projects.validators import JsonObjectValidator
@@ -83,7 +86,67 @@ class CalendarUser(BaseModel):
             raise ValidationError({"external_id": exc.messages}) from None
 
 
+class CalendarState(models.TextChoices):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+SYNC_LEASE_FIELD = "sync_lease_expires_at"
+
+
 class CalendarQuerySet(models.QuerySet):
+    """Everything that selects or marks many calendars at once has a name here; what happens
+    to one calendar is a method of Calendar (the caller saves)."""
+
+    def live(self) -> "CalendarQuerySet":
+        """Not disconnected: these sync (at most one per calendar user and platform)."""
+        return self.exclude(state=CalendarState.DISCONNECTED)
+
+    def lease_free(self, now: datetime) -> "CalendarQuerySet":
+        """No worker is syncing these at `now` (calendars/sync/lease.py)."""
+        return self.filter(leases.free(SYNC_LEASE_FIELD, now))
+
+    def due(self, now: datetime) -> "CalendarQuerySet":
+        """Live calendars nobody is syncing that should be: push-marked, never synced, past their
+        poll interval, past their back-off, or whose last attempt died without an outcome (its
+        worker was killed: the lease expired and `sync_finished_at` is older than the attempt)."""
+        stale = now - timedelta(seconds=settings.SYNC_POLL_INTERVAL_SECONDS)
+        died = Q(last_attempted_sync_at__isnull=False) & (
+            Q(sync_finished_at__isnull=True) | Q(sync_finished_at__lt=F("last_attempted_sync_at"))
+        )
+        return (
+            self.live()
+            .lease_free(now)
+            .filter(
+                Q(sync_due_at__lte=now)
+                | Q(sync_due_at__isnull=True, last_attempted_sync_at__isnull=True)
+                | Q(sync_due_at__isnull=True, last_attempted_sync_at__lte=stale)
+                | (Q(sync_due_at__isnull=True) & died)
+            )
+        )
+
+    def unannounced(self) -> "CalendarQuerySet":
+        """Calendars whose announcement watermark is behind their last sync attempt's start."""
+        return self.filter(
+            Q(last_attempted_sync_at__isnull=False)
+            & (
+                Q(announced_through__isnull=True)
+                | Q(announced_through__lt=F("last_attempted_sync_at"))
+            )
+        )
+
+    def mark_due(self, now: datetime | None = None) -> int:
+        """Mark the live calendars that are not due yet due `now`; a calendar already due (or in
+        back-off) keeps its time. Returns how many were marked."""
+        return (
+            self.filter(sync_due_at__isnull=True).live().update(sync_due_at=now or timezone.now())
+        )
+
+    def drop_push_channel(self) -> int:
+        """The provider removed the channel or wants it replaced: the next sync opens a new one."""
+        return self.update(push_expires_at=None)
+
     def lock(self, calendar_ids) -> list:
         """Lock these calendars' rows until the transaction ends, always in primary-key order
         (every writer of a calendar's meetings or bots takes these locks first, so two
@@ -100,10 +163,7 @@ class CalendarQuerySet(models.QuerySet):
 class Calendar(BaseModel):
     """One connected provider calendar (the account's primary one unless `platform_calendar_id`)."""
 
-    class State(models.TextChoices):
-        CONNECTING = "connecting"
-        CONNECTED = "connected"
-        DISCONNECTED = "disconnected"
+    State = CalendarState
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="calendars")
     # Set when connected through the hosted (Recall V1) flow; server-API calendars stand alone.
@@ -161,7 +221,7 @@ class Calendar(BaseModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["calendar_user", "platform"],
-                condition=~Q(state="disconnected"),
+                condition=~Q(state=CalendarState.DISCONNECTED),
                 name="calendar_one_live_per_user_platform",
             ),
             models.UniqueConstraint(
@@ -194,3 +254,51 @@ class Calendar(BaseModel):
             *self.state_history,
             {"state": state, "at": timezone.now().isoformat(), "failure": failure},
         ]
+
+    def mark_disconnected(self, error: Exception) -> None:
+        """The provider refused us for good: stop syncing until the credentials change. The push
+        channel dies with the grant (nothing can stop it any more). Caller saves."""
+        self.set_state(
+            self.State.DISCONNECTED,
+            failure={
+                "error": getattr(error, "code", error.__class__.__name__),
+                "message": str(error)[:500],
+                "detail": getattr(error, "detail", {}),
+                "timestamp": timezone.now().isoformat(),
+            },
+        )
+        self.forget_push_channel()
+        self.sync_due_at = None
+
+    def reset_credentials(
+        self, *, client_secret: str | None = None, refresh_token: str | None = None
+    ) -> None:
+        """New credentials (those given): everything the old ones gave is forgotten (access
+        token, cursor and window, failures, push channel) and the calendar is `connecting` until
+        its next sync. Caller saves."""
+        if client_secret is not None:
+            self.oauth_client_secret = client_secret
+        if refresh_token is not None:
+            self.refresh_token = refresh_token
+        self.access_token = self.sync_cursor = self.sync_lease_owner = ""
+        self.access_token_expires_at = None
+        self.forget_push_channel()
+        # A sync still running with the old credentials loses its lease and stops writing.
+        self.sync_lease_expires_at = None
+        self.sync_window_start = self.sync_window_end = None
+        self.consecutive_sync_failures = 0
+        self.set_state(self.State.CONNECTING)
+
+    def use_push_channel(self, channel, token: str) -> list[str]:
+        """Notifications now arrive through `channel`, signed with `token`. Caller saves the
+        fields returned."""
+        self.push_channel_id = channel.id
+        self.push_resource_id = channel.resource_id
+        self.push_token = token
+        self.push_expires_at = channel.expires_at
+        return ["push_channel_id", "push_resource_id", "push_token", "push_expires_at"]
+
+    def forget_push_channel(self) -> None:
+        """No channel any more (gone with the grant, or replaced credentials). Caller saves."""
+        self.push_channel_id = self.push_resource_id = self.push_token = ""
+        self.push_expires_at = None

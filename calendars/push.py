@@ -71,11 +71,7 @@ def ensure_push_channel(calendar_id) -> str:
         logger.warning("calendar %s: push channel setup failed: %s", calendar.pk, exc)
         return "failed"
     with transaction.atomic():
-        calendar.push_channel_id = channel.id
-        calendar.push_resource_id = channel.resource_id
-        calendar.push_token = token
-        calendar.push_expires_at = channel.expires_at
-        fields = ["push_channel_id", "push_resource_id", "push_token", "push_expires_at"]
+        fields = calendar.use_push_channel(channel, token)
         # Only if nobody renewed it meanwhile; otherwise our new channel is the extra one.
         won = Calendar.objects.filter(
             pk=calendar.pk, push_channel_id=old.id if old else ""

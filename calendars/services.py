@@ -167,7 +167,7 @@ def _calendar_connect(*, calendar_user: CalendarUser, platform: str, grant: Gran
 
 def calendar_drop_push_channel(*, calendar_id) -> None:
     """Forget a channel the provider removed or wants replaced; the next sync opens a new one."""
-    Calendar.objects.filter(pk=calendar_id).update(push_expires_at=None)
+    Calendar.objects.filter(pk=calendar_id).drop_push_channel()
 
 
 # --- Server API: calendars with customer-owned OAuth credentials ---------------------------------
@@ -275,18 +275,7 @@ def calendar_update(
             calendar.save(update_fields=["metadata", "updated_at"])
             return calendar
         previous_state = calendar.state
-        if client_secret is not None:
-            calendar.oauth_client_secret = client_secret
-        if refresh_token is not None:
-            calendar.refresh_token = refresh_token
-        calendar.access_token = calendar.sync_cursor = calendar.sync_lease_owner = ""
-        calendar.push_channel_id = calendar.push_resource_id = calendar.push_token = ""
-        calendar.access_token_expires_at = calendar.push_expires_at = None
-        # A sync still running with the old credentials loses its lease and stops writing.
-        calendar.sync_lease_expires_at = None
-        calendar.sync_window_start = calendar.sync_window_end = None
-        calendar.consecutive_sync_failures = 0
-        calendar.set_state(Calendar.State.CONNECTING)
+        calendar.reset_credentials(client_secret=client_secret, refresh_token=refresh_token)
         calendar.save()
         # The full resync rewrites (and so reconciles) every meeting it still finds.
         Meeting.objects.filter(calendar=calendar).update(fingerprint="")

@@ -15,7 +15,7 @@ from calendars.authentication import (
     IsCalendarUser,
     request_calendar_user,
 )
-from calendars.models import Calendar, CalendarUser
+from calendars.models import CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.pagination import CursorPagination
 from config.api.schema import error_response
@@ -254,7 +254,7 @@ class MeetingRefreshView(CalendarTokenView):
     def post(self, request):
         calendar_user = request_calendar_user(request)
         # Recall's refresh answers with the list; failures show on the user's connections.
-        live = calendar_user.calendars.exclude(state=Calendar.State.DISCONNECTED)
+        live = calendar_user.calendars.live()
         services.calendars_sync_now(calendars=live)
         return Response(MeetingSerializer(meetings_of(calendar_user), many=True).data)
 

@@ -15,7 +15,7 @@ The services (calendars/services.py) build on this package; it never imports the
 """
 
 from .engine import horizon, sync_calendar_by_id
-from .lease import LeaseLost, heartbeat_seconds, lease_free
+from .lease import LeaseLost, heartbeat_seconds
 from .pipeline import prepared_ahead as _prepared_ahead
 from .result import SyncResult
 from .rows import SYNCED_FIELDS, _json
@@ -30,6 +30,5 @@ __all__ = [
     "_prepared_ahead",
     "heartbeat_seconds",
     "horizon",
-    "lease_free",
     "sync_calendar_by_id",
 ]

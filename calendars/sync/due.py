@@ -16,11 +16,7 @@ def calendar_request_sync(*, calendar: Calendar) -> None:
 def calendar_mark_due(*, calendar_id) -> bool:
     """A push notification: ask for a sync. Only the first of a burst queues a job; the others
     find the calendar already due. A calendar in back-off keeps its later due time."""
-    marked = (
-        Calendar.objects.filter(pk=calendar_id, sync_due_at__isnull=True)
-        .exclude(state=Calendar.State.DISCONNECTED)
-        .update(sync_due_at=timezone.now())
-    )
+    marked = Calendar.objects.filter(pk=calendar_id).mark_due()
     if marked:
         transaction.on_commit(lambda: enqueue("calendars.jobs.sync_calendar", calendar_id))
     return bool(marked)

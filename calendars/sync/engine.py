@@ -193,9 +193,7 @@ def sync_calendar_by_id(calendar_id) -> SyncResult:
     owner = uuid.uuid4().hex
     if not acquire(calendar_id, owner, timezone.now()):
         # Busy (or disconnected/gone): ask for another sync after the running one.
-        Calendar.objects.filter(pk=calendar_id, sync_due_at__isnull=True).exclude(
-            state=Calendar.State.DISCONNECTED
-        ).update(sync_due_at=timezone.now())
+        Calendar.objects.filter(pk=calendar_id).mark_due()
         return SyncResult(status="busy")
     faults.point("sync.acquired")
     result = SyncResult(status="skipped")

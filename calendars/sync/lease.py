@@ -11,31 +11,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from config import leases
 
-from ..models import Calendar
+from ..models import SYNC_LEASE_FIELD, Calendar
 
 
 class LeaseLost(Exception):
     """Another worker took the calendar over (our lease expired): stop writing."""
 
 
-FIELD = "sync_lease_expires_at"
+FIELD = SYNC_LEASE_FIELD
 
 
 def length() -> timedelta:
     return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
-def lease_free(now: datetime) -> Q:
-    return leases.free(FIELD, now)
-
-
 def acquire(calendar_id, owner: str, now: datetime) -> bool:
-    calendar = Calendar.objects.filter(pk=calendar_id).exclude(state=Calendar.State.DISCONNECTED)
+    calendar = Calendar.objects.filter(pk=calendar_id).live()
     taken = leases.take(
         calendar,
         field=FIELD,

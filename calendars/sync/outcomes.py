@@ -107,18 +107,7 @@ def calendar_mark_disconnected(*, calendar: Calendar, error: Exception) -> Calen
     if calendar.state == Calendar.State.DISCONNECTED:
         return calendar
     previous_state = calendar.state
-    calendar.set_state(
-        Calendar.State.DISCONNECTED,
-        failure={
-            "error": getattr(error, "code", error.__class__.__name__),
-            "message": str(error)[:500],
-            "detail": getattr(error, "detail", {}),
-            "timestamp": timezone.now().isoformat(),
-        },
-    )
-    # The channel dies with the grant; nothing can stop it any more.
-    calendar.push_channel_id = calendar.push_resource_id = calendar.push_token = ""
-    calendar.push_expires_at = calendar.sync_due_at = None
+    calendar.mark_disconnected(error)
     calendar.save()
     emit_state_change(calendar, previous_state=previous_state)
     reconcile_meetings(meeting_ids=list(upcoming_meeting_ids(calendar=calendar)))

@@ -23,11 +23,7 @@ class Command(BaseCommand):
         if bool(calendar_ids) == all_calendars:
             raise CommandError("Give calendar ids or --all (not both).")
         if all_calendars:
-            ids = list(
-                Calendar.objects.exclude(state=Calendar.State.DISCONNECTED)
-                .order_by("created_at")
-                .values_list("pk", flat=True)
-            )
+            ids = list(Calendar.objects.live().order_by("created_at").values_list("pk", flat=True))
         else:
             try:
                 found = set(
