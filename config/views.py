@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 from django_q.brokers import get_broker
 
+from . import health
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,9 +40,8 @@ def healthz(request):
     healthy = all(result["ok"] for result in results.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": results}
     if results["database"]["ok"]:
-        # Rows background jobs skipped (logged, retried each run; projects/failures.py). A
-        # detail for operators, not a reason to take the service out of rotation.
-        from projects.failures import open_failures
-
-        body["skipped_rows"] = open_failures()
+        # Details other apps registered (config/health.py), e.g. the rows background jobs
+        # skipped: for operators, not a reason to take the service out of rotation.
+        for name, read in health.DETAILS.items():
+            body[name] = read()
     return JsonResponse(body, status=200 if healthy else 503)
