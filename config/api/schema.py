@@ -27,7 +27,7 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
-from projects.validators import JsonObjectValidator
+from config.validators import JsonObjectValidator
 
 from .errors import VALIDATION_MESSAGE
 from .serializers import RejectUnknownFieldsMixin
