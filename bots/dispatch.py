@@ -74,7 +74,7 @@ def pending_action(bot: Bot) -> str | None:
     if bot.status == Bot.Status.CANCELLED:
         holds_copy = bool(bot.backend_bot_id) and bot.backend_join_at is not None
         return DELETE if holds_copy else None
-    if bot.status not in Bot.MOVABLE_STATUSES:
+    if not bot.is_movable:
         return None  # it has joined: the runner owns it now
     if not bot.backend_bot_id:
         return CREATE

@@ -30,6 +30,7 @@ class BotStatus(models.TextChoices):
 
 
 TERMINAL_STATUSES = (BotStatus.DONE, BotStatus.FATAL, BotStatus.CANCELLED)
+LIVE_STATUSES = tuple(status for status in BotStatus if status not in TERMINAL_STATUSES)
 
 # What a bot runner may report, in the order a bot lives through them. A report moves a bot
 # forward only (a later phase), except inside the in-call phase, where the recording codes
@@ -72,6 +73,7 @@ class Bot(BaseModel):
     TERMINAL_STATUSES = TERMINAL_STATUSES
     # Not joined yet: reconciliation may still move, re-link or cancel these.
     MOVABLE_STATUSES = (Status.SCHEDULED, Status.DISPATCHED)
+    LIVE_STATUSES = LIVE_STATUSES
     REPORTABLE_STATUSES = tuple(REPORT_PHASES)
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="bots")

@@ -60,9 +60,7 @@ from projects.models import JobFailure
 from webhooks import events
 from webhooks.services import emit_events
 
-from .models import TERMINAL_STATUSES, Bot
-
-LIVE_STATUSES = tuple(status for status in Bot.Status.values if status not in TERMINAL_STATUSES)
+from .models import LIVE_STATUSES, TERMINAL_STATUSES, Bot
 
 logger = logging.getLogger(__name__)
 
@@ -278,12 +276,12 @@ class _Reconciler:
         """Make the meeting's bots match: at most one live bot, of `key` (None: no bot). A
         meeting that needs a bot it does not have is added to `wanted` for `join_all`.
         `bots` are the meeting's live bots, locked."""
-        joined = [bot for bot in bots if bot.status not in Bot.MOVABLE_STATUSES]
+        joined = [bot for bot in bots if not bot.is_movable]
         if joined:
             # It has joined: a live call is never touched. Anything else still scheduled for
             # this meeting is a stray.
             for stray in bots:
-                if stray.status in Bot.MOVABLE_STATUSES:
+                if stray.is_movable:
                     self._leave(stray, meeting)
             return
         current = next((bot for bot in bots if bot.deduplication_key == key), None)

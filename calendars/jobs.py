@@ -49,7 +49,7 @@ def sweep_due_calendars() -> int:
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
     )
     ids = list(due)
-    Calendar.objects.filter(pk__in=ids).update(sync_due_at=now + queued_grace())
+    Calendar.objects.filter(pk__in=ids).schedule_sync(now + queued_grace())
     for calendar_id in ids:
         async_task("calendars.jobs.sync_calendar", str(calendar_id), group="calendars")
     return len(ids)

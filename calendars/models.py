@@ -95,6 +95,16 @@ class CalendarState(models.TextChoices):
 SYNC_LEASE_FIELD = "sync_lease_expires_at"
 
 
+def sync_failure(error: Exception, **extra) -> dict:
+    """What `connection_failure_data` says of a failed sync attempt."""
+    return {
+        "error": getattr(error, "code", error.__class__.__name__),
+        "message": str(error)[:500],
+        **extra,
+        "timestamp": timezone.now().isoformat(),
+    }
+
+
 class CalendarQuerySet(models.QuerySet):
     """Everything that selects or marks many calendars at once has a name here; what happens
     to one calendar is a method of Calendar (the caller saves)."""
@@ -142,6 +152,31 @@ class CalendarQuerySet(models.QuerySet):
         return (
             self.filter(sync_due_at__isnull=True).live().update(sync_due_at=now or timezone.now())
         )
+
+    def schedule_sync(self, at: datetime) -> int:
+        """Due at `at`, whatever was asked before (the sync job is queued by the caller)."""
+        return self.update(sync_due_at=at)
+
+    def record_sync_failure(self, error: Exception, *, failures: int, retry_at: datetime) -> int:
+        """A failed attempt, the `failures`-th in a row, retried at `retry_at` (its back-off)."""
+        return self.update(
+            consecutive_sync_failures=failures,
+            sync_due_at=retry_at,
+            connection_failure_data=sync_failure(error, retrying=True),
+        )
+
+    def store_tokens(self, credentials) -> int:
+        """The provider's current tokens (`Credentials`), in their own statement: a rotated
+        refresh token must never be lost."""
+        return self.update(
+            refresh_token=credentials.refresh_token,
+            access_token=credentials.access_token,
+            access_token_expires_at=credentials.access_token_expires_at,
+        )
+
+    def mark_announced(self, through: datetime) -> int:
+        """Every meeting change committed up to `through` is announced."""
+        return self.update(announced_through=through)
 
     def drop_push_channel(self) -> int:
         """The provider removed the channel or wants it replaced: the next sync opens a new one."""
@@ -260,12 +295,7 @@ class Calendar(BaseModel):
         channel dies with the grant (nothing can stop it any more). Caller saves."""
         self.set_state(
             self.State.DISCONNECTED,
-            failure={
-                "error": getattr(error, "code", error.__class__.__name__),
-                "message": str(error)[:500],
-                "detail": getattr(error, "detail", {}),
-                "timestamp": timezone.now().isoformat(),
-            },
+            failure=sync_failure(error, detail=getattr(error, "detail", {})),
         )
         self.forget_push_channel()
         self.sync_due_at = None

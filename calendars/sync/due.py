@@ -9,7 +9,7 @@ from ..models import Calendar
 
 def calendar_request_sync(*, calendar: Calendar) -> None:
     """Mark the calendar due; the sync job runs after the surrounding transaction commits."""
-    Calendar.objects.filter(pk=calendar.pk).update(sync_due_at=timezone.now())
+    Calendar.objects.filter(pk=calendar.pk).schedule_sync(timezone.now())
     transaction.on_commit(lambda: enqueue("calendars.jobs.sync_calendar", calendar.pk))
 
 

@@ -70,11 +70,7 @@ def horizon(project, now: datetime) -> Window:
 
 def _save_tokens(calendar_id, credentials: Credentials) -> None:
     # Its own statement, committed at once: a rotated Microsoft refresh token must never be lost.
-    Calendar.objects.filter(pk=calendar_id).update(
-        refresh_token=credentials.refresh_token,
-        access_token=credentials.access_token,
-        access_token_expires_at=credentials.access_token_expires_at,
-    )
+    Calendar.objects.filter(pk=calendar_id).store_tokens(credentials)
 
 
 def _round(session: CalendarSession, writer: PageWriter, *, cursor: str | None) -> str | None:
@@ -172,15 +168,8 @@ def _backoff(failures: int, retry_after: float | None) -> timedelta:
 
 def _record_failure(calendar: Calendar, exc: Exception, retry_after: float | None = None) -> None:
     failures = calendar.consecutive_sync_failures + 1
-    Calendar.objects.filter(pk=calendar.pk).update(
-        consecutive_sync_failures=failures,
-        sync_due_at=timezone.now() + _backoff(failures, retry_after),
-        connection_failure_data={
-            "error": getattr(exc, "code", exc.__class__.__name__),
-            "message": str(exc)[:500],
-            "timestamp": timezone.now().isoformat(),
-            "retrying": True,
-        },
+    Calendar.objects.filter(pk=calendar.pk).record_sync_failure(
+        exc, failures=failures, retry_at=timezone.now() + _backoff(failures, retry_after)
     )
 
 

@@ -95,7 +95,7 @@ def calendar_announce_changes(*, calendar: Calendar) -> int:
                 )
             ],
         )
-        Calendar.objects.filter(pk=calendar.pk).update(announced_through=now)
+        Calendar.objects.filter(pk=calendar.pk).mark_announced(now)
     return len(loaded[0]) if loaded else 0
 
 
