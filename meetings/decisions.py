@@ -66,7 +66,7 @@ def _accepted(meeting, account_email: str) -> bool:
 def unmet_prerequisites(meeting, *, now: datetime) -> list[str]:
     """The recording prerequisites this meeting misses, as REASONS codes in the order `decide`
     reports them. Nothing records a meeting that misses one: not the preferences, not an
-    override, not a bot scheduled through the API (meetings.services refuses the request)."""
+    override, not a bot scheduled through the API (calendars.meeting_services refuses the request)."""
     unmet = []
     if not meeting.meeting_url:
         unmet.append("no_link")

@@ -15,12 +15,12 @@ from calendars.authentication import (
     IsCalendarUser,
     request_calendar_user,
 )
+from calendars.meeting_services import meeting_set_override
 from calendars.models import CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings.models import Meeting
-from meetings.services import meeting_set_override
 from projects.authentication import request_project
 
 from .serializers import (

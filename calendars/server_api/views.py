@@ -7,14 +7,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from calendars import services
+from calendars import meeting_services, services
 from calendars.models import Calendar, CalendarUser
 from config.api.exceptions import ApiError
 from config.api.ids import UUID_PATTERN
 from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings import selectors
-from meetings import services as meeting_services
 from meetings.bot_schedules import attach_schedules
 from projects.authentication import request_project
 from projects.scoping import ProjectScopedMixin

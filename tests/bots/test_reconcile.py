@@ -7,6 +7,7 @@ import time_machine
 
 from bots.models import Bot
 from bots.reconcile import deduplication_key, reconcile_meetings, reconcile_upcoming
+from calendars.meeting_services import meeting_set_override
 from calendars.models import CalendarUser
 from calendars.providers.base import AuthRevoked
 from calendars.services import (
@@ -16,7 +17,6 @@ from calendars.services import (
 )
 from meetings.decisions import REASONS
 from meetings.models import Meeting
-from meetings.services import meeting_set_override
 from tests.factories import CalendarFactory, MeetingFactory
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

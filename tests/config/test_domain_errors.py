@@ -6,11 +6,11 @@ from django.http import HttpRequest
 from rest_framework.request import Request
 
 from bots.services import BotError
+from calendars.meeting_services import ScheduleError
 from calendars.oauth import ConnectError
 from calendars.services import CalendarError
 from config.api.exceptions import ApiError, api_error_for, handle_exception
 from config.errors import DomainError
-from meetings.services import ScheduleError
 from projects.services import LastActiveKey
 from webhooks.services import EndpointDisabled
 

@@ -14,9 +14,9 @@ from datetime import timedelta
 import pytest
 
 from calendars import services
+from calendars.meeting_services import meeting_set_override
 from calendars.providers.base import ProviderUnavailable, RateLimited
 from meetings.models import Meeting
-from meetings.services import meeting_set_override
 
 from .harness import POINTS, World, attendees, lease, link
 

@@ -122,7 +122,7 @@ def test_prerequisites_beat_everything(broken, code, override):
 
 def test_every_unmet_prerequisite_is_listed_and_the_first_decides():
     """One list serves the decision (its first entry) and the API's refusal of a bot request
-    (meetings.services, which reports them in its own order)."""
+    (calendars.meeting_services, which reports them in its own order)."""
     broken = meeting(meeting_url=None, status="cancelled", end_time=NOW)
     assert unmet_prerequisites(broken, now=NOW) == ["no_link", "cancelled", "ended"]
     assert unmet_prerequisites(meeting(), now=NOW) == []

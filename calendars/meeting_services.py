@@ -1,12 +1,18 @@
+"""Requests on one meeting's recording through the APIs: the override (Recall V1) and the bots
+requested per event (server API). They sit above meetings and bots: each locks the meeting's
+calendar first, like every writer of a calendar's meetings, and ends in reconciliation."""
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from calendars.models import Calendar
+from bots.models import Bot
+from bots.reconcile import reconcile_meetings
 from config.errors import DomainError
+from meetings.bot_schedules import attach_schedules
+from meetings.decisions import unmet_prerequisites
+from meetings.models import BotSchedule, Meeting
 
-from .bot_schedules import attach_schedules
-from .decisions import unmet_prerequisites
-from .models import BotSchedule, Meeting
+from .models import Calendar
 
 
 def _lock(meeting: Meeting) -> Meeting:
@@ -20,8 +26,6 @@ def _lock(meeting: Meeting) -> Meeting:
 @transaction.atomic
 def meeting_set_override(*, meeting: Meeting, value: bool | None) -> Meeting:
     """Set `override_should_record` (true: record, false: don't, null: preferences decide)."""
-    from bots.reconcile import reconcile_meetings
-
     meeting = _lock(meeting)
     if meeting.override_should_record != value:
         meeting.override_should_record = value
@@ -72,8 +76,6 @@ def _check_schedulable(meeting: Meeting, *, all_occurrences: bool) -> None:
 def _check_key(meeting: Meeting, key: str | None, *, own: BotSchedule | None, targets) -> None:
     if not key:
         return
-    from bots.models import Bot
-
     taken = BotSchedule.objects.filter(project_id=meeting.project_id, deduplication_key=key)
     if own is not None:
         taken = taken.exclude(pk=own.pk)
@@ -99,8 +101,6 @@ def _series_schedule(meeting: Meeting) -> BotSchedule | None:
 
 
 def _reconcile(targets) -> list:
-    from bots.reconcile import reconcile_meetings
-
     reconcile_meetings(meeting_ids=targets)
     return targets
 
