@@ -1,22 +1,14 @@
-"""Reads of meetings for the server API's event list."""
+"""Reads of meetings for the server API's event list (with their bots:
+bots.selectors.event_queryset)."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bots.selectors import bot_queryset
-
 from .models import Meeting
-
-
-def event_queryset() -> QuerySet[Meeting]:
-    """Meetings with their bots (and the bots' meetings) in two extra queries per page."""
-    return Meeting.objects.prefetch_related(
-        Prefetch("bots", queryset=bot_queryset().order_by("join_at", "id"), to_attr="all_bots")
-    )
 
 
 def feed_cap(now: datetime | None = None) -> datetime:

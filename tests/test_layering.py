@@ -18,7 +18,6 @@ LAYER = {"config": 0, "projects": 1, "meetings": 2, "webhooks": 2, "bots": 3, "c
 
 KNOWN_UPWARD: set[tuple[str, str]] = {
     ("bots/reconcile.py", "calendars"),  # locks the meetings' calendars
-    ("meetings/selectors.py", "bots"),
     ("projects/admin.py", "calendars"),
     ("projects/management/commands/create_project.py", "calendars"),
     ("projects/management/commands/setup_demo.py", "calendars"),

@@ -7,6 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from bots import selectors as bot_selectors
 from calendars import meeting_services, services
 from calendars.models import Calendar, CalendarUser
 from config.api.exceptions import ApiError
@@ -181,7 +182,7 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
 def events_response(meeting_ids, project) -> Response:
     """The updated events of a bot request, in start order."""
     meetings = list(
-        selectors.event_queryset()
+        bot_selectors.event_queryset()
         .filter(project=project, pk__in=list(meeting_ids))
         .order_by("start_time", "id")
     )
@@ -193,7 +194,7 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     """Events of the project's calendars (one per instance of a recurring series), with the
     bots scheduled for them."""
 
-    queryset = selectors.event_queryset()
+    queryset = bot_selectors.event_queryset()
     serializer_class = EventSerializer
     pagination_class = EventPagination
     lookup_value_regex = UUID_PATTERN
