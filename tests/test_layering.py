@@ -19,9 +19,6 @@ LAYER = {"config": 0, "projects": 1, "meetings": 2, "webhooks": 2, "bots": 3, "c
 KNOWN_UPWARD: set[tuple[str, str]] = {
     ("bots/reconcile.py", "calendars"),  # locks the meetings' calendars
     ("projects/admin.py", "calendars"),
-    ("projects/management/commands/create_project.py", "calendars"),
-    ("projects/management/commands/setup_demo.py", "calendars"),
-    ("projects/management/commands/setup_demo.py", "meetings"),
     ("projects/models.py", "bots"),  # Project.clean checks bot_config against the backend
     ("projects/serializers.py", "bots"),
     ("projects/serializers.py", "calendars"),
