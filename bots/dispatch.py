@@ -254,9 +254,11 @@ def dispatch_bot(*, bot_id, join_at: datetime) -> str:
     except BackendError:
         return "retrying"
     with transaction.atomic():
-        claimed = Bot.objects.filter(
-            pk=bot_id, status=Bot.Status.SCHEDULED, join_at=join_at, join_at__lte=now
-        ).update(status=Bot.Status.DISPATCHED, dispatched_at=now, updated_at=now)
+        claimed = (
+            Bot.objects.filter(pk=bot_id, join_at=join_at)
+            .due(now)
+            .update(status=Bot.Status.DISPATCHED, dispatched_at=now, updated_at=now)
+        )
         if not claimed:
             return "stale"
         bot = Bot.objects.select_related("project").get(pk=bot_id)
@@ -285,11 +287,7 @@ def _fail(bot_id, join_at: datetime, sub_code: str, message: str) -> bool:
 
 
 def due_bots(*, now: datetime) -> list[Bot]:
-    return list(
-        Bot.objects.select_related("project")
-        .filter(status=Bot.Status.SCHEDULED, join_at__lte=now)
-        .order_by("join_at")[:SWEEP_BATCH]
-    )
+    return list(Bot.objects.select_related("project").due(now).order_by("join_at")[:SWEEP_BATCH])
 
 
 def pushes_due(*, now: datetime) -> list:

@@ -59,6 +59,10 @@ class BotQuerySet(models.QuerySet):
         """Bots that have not joined yet: reconciliation may still move, re-link or cancel them."""
         return self.filter(status__in=Bot.MOVABLE_STATUSES)
 
+    def due(self, now) -> "BotQuerySet":
+        """Scheduled bots whose join time has come: dispatch them (bots/dispatch.py)."""
+        return self.filter(status=BotStatus.SCHEDULED, join_at__lte=now)
+
 
 class Bot(BaseModel):
     """A bot scheduled to join one meeting URL at `join_at`, possibly serving several meetings

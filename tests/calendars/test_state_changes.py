@@ -89,3 +89,12 @@ def test_bot_live_and_movable():
     BotFactory(project=project, status=Bot.Status.DONE)
     assert set(Bot.objects.live()) == {scheduled, joined}
     assert set(Bot.objects.movable()) == {scheduled}
+
+
+def test_bot_due():
+    now = timezone.now()
+    project = ProjectFactory()
+    due = BotFactory(project=project, join_at=now - timedelta(seconds=1))
+    BotFactory(project=project, join_at=now + timedelta(minutes=1))
+    BotFactory(project=project, join_at=now - timedelta(seconds=1), status=Bot.Status.DISPATCHED)
+    assert list(Bot.objects.due(now)) == [due]
