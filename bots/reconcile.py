@@ -446,7 +446,7 @@ def reconcile_botless(*, calendar_id, now: datetime | None = None) -> int:
 
     def done(meetings):
         if len(meetings) < DRAIN_BATCH:
-            Calendar.objects.filter(pk=calendar_id).update(bots_pending=False)
+            Calendar.objects.filter(pk=calendar_id).bots_settled()
 
     return _reconcile(select, [calendar_id], now, before_commit=done).reconciled
 

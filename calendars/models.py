@@ -178,6 +178,10 @@ class CalendarQuerySet(models.QuerySet):
         """Every meeting change committed up to `through` is announced."""
         return self.update(announced_through=through)
 
+    def bots_settled(self) -> int:
+        """No meeting decided to record waits for its bot any more (clears `bots_pending`)."""
+        return self.update(bots_pending=False)
+
     def drop_push_channel(self) -> int:
         """The provider removed the channel or wants it replaced: the next sync opens a new one."""
         return self.update(push_expires_at=None)
