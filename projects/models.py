@@ -57,25 +57,22 @@ class Project(BaseModel):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        """The rules the API applies, for the admin's form too: origins normalised, a known
-        dispatch backend, and a bot_config that is an object the backend accepts."""
-        from bots.backends import BACKENDS, validate_bot_config
+    # Checks of this project's settings that apps above projects own (the bots app checks the
+    # dispatch backend and bot_config): `check(project) -> {field: [messages]}`, registered in
+    # their AppConfig.ready(), so projects imports none of them.
+    setting_checks: list = []
 
+    def clean(self) -> None:
+        """The rules the API applies, for the admin's form too: origins normalised, and the
+        registered checks (a known dispatch backend, a bot_config the backend accepts)."""
         errors = {}
         for name in ("allowed_redirect_origins", "cors_allowed_origins"):
             try:
                 setattr(self, name, normalize_origins(getattr(self, name)))
             except ValidationError as exc:
                 errors[name] = exc.messages
-        if self.bot_dispatch_backend not in BACKENDS:
-            errors["bot_dispatch_backend"] = [
-                f"Unknown backend; use one of: {', '.join(sorted(BACKENDS))}."
-            ]
-        try:
-            validate_bot_config(self.bot_config, backend=self.bot_dispatch_backend)
-        except ValidationError as exc:
-            errors["bot_config"] = exc.messages
+        for check in self.setting_checks:
+            errors.update(check(self))
         if errors:
             raise ValidationError(errors)
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from bots.models import Bot
+if TYPE_CHECKING:  # bots.models imports the backends (Bot.clean checks config against them)
+    from bots.models import Bot
 
 
 @dataclass(frozen=True)
