@@ -36,7 +36,7 @@ from django.db import connection  # noqa: E402
 
 from projects.models import Project  # noqa: E402
 from tests.webhooks.receiver import Receiver  # noqa: E402
-from webhooks import delivery, events, jobs  # noqa: E402
+from webhooks import delivery, events, queueing  # noqa: E402
 from webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
 from webhooks.services import emit_event  # noqa: E402
 
@@ -60,7 +60,7 @@ def main() -> None:
     receiver = Receiver().start()
     project = Project.objects.create(name="bench")
     WebhookEndpoint.objects.create(project=project, url=receiver.url())
-    jobs.enqueue_delivery = lambda delivery_id: None  # the workers below take the deliveries
+    queueing.enqueue_delivery = lambda delivery_id: None  # the workers below take the deliveries
 
     started = time.perf_counter()
     for n in range(args.events):

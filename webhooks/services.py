@@ -23,7 +23,7 @@ from config.errors import DomainError
 from projects.models import Project
 
 from . import delivery as delivery_attempts
-from . import events, jobs
+from . import events, queueing
 from .models import WebhookDelivery, WebhookEndpoint
 from .signing import generate_secret
 
@@ -101,7 +101,7 @@ def _write_deliveries(
 
 def _enqueue_on_commit(delivery_id) -> None:
     # robust: a broker that is down must not fail the caller's change; the sweeper catches up.
-    transaction.on_commit(lambda: jobs.enqueue_delivery(delivery_id), robust=True)
+    transaction.on_commit(lambda: queueing.enqueue_delivery(delivery_id), robust=True)
 
 
 # --- Endpoints -----------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def deliveries_sweep() -> int:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for delivery_id in due:
-        jobs.enqueue_delivery(delivery_id)
+        queueing.enqueue_delivery(delivery_id)
     return len(due)
 
 

@@ -65,7 +65,7 @@ def queue(monkeypatch) -> Queue:
 def hooks(acme, monkeypatch) -> WebhookEndpoint:
     """Acme subscribes to every event, so emitted events become deliveries we can read.
     Nothing is sent."""
-    monkeypatch.setattr("webhooks.jobs.enqueue_delivery", lambda delivery_id: None)
+    monkeypatch.setattr("webhooks.queueing.enqueue_delivery", lambda delivery_id: None)
     return WebhookEndpoint.objects.create(project=acme.project, url="https://hooks.example.com/")
 
 

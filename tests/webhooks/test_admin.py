@@ -108,7 +108,7 @@ def test_enabling_in_the_admin_clears_the_failure(staff, acme):
 
 
 def test_retry_action(staff, acme, monkeypatch):
-    monkeypatch.setattr("webhooks.jobs.enqueue_delivery", lambda delivery_id: None)
+    monkeypatch.setattr("webhooks.queueing.enqueue_delivery", lambda delivery_id: None)
     endpoint = WebhookEndpoint.objects.create(project=acme.project, url="https://a.example/")
     delivery = WebhookDelivery.objects.create(
         project=acme.project,

@@ -213,7 +213,7 @@ def test_test_event_to_a_disabled_endpoint_is_a_conflict(acme, endpoint, receive
 
 
 def make_deliveries(acme, count: int, monkeypatch) -> list[WebhookDelivery]:
-    monkeypatch.setattr("webhooks.jobs.enqueue_delivery", lambda delivery_id: None)
+    monkeypatch.setattr("webhooks.queueing.enqueue_delivery", lambda delivery_id: None)
     return [
         emit_event(project=acme.project, event_type=events.CALENDAR_UPDATE, data={"n": n})[0]
         for n in range(count)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.webhooks.conftest import pending
 from tests.webhooks.receiver import Answer
 from webhooks import delivery as attempts
-from webhooks import events, jobs
+from webhooks import events, jobs, queueing
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.services import deliveries_cleanup, emit_event, endpoint_rotate_secret
 
@@ -268,7 +268,7 @@ def test_broker_down_at_commit_does_not_fail_the_caller(
     def broker_down(delivery_id):
         raise ConnectionError("broker unreachable")
 
-    monkeypatch.setattr(jobs, "enqueue_delivery", broker_down)
+    monkeypatch.setattr(queueing, "enqueue_delivery", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         (delivery,) = emit_event(project=acme.project, event_type=events.CALENDAR_UPDATE, data={})
     monkeypatch.undo()
@@ -304,7 +304,7 @@ def test_only_subscribed_enabled_endpoints_get_the_event(acme, globex, emit):
     WebhookEndpoint.objects.create(project=globex.project, url="https://e.example/")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(jobs, "enqueue_delivery", lambda delivery_id: None)
+        patch.setattr(queueing, "enqueue_delivery", lambda delivery_id: None)
         calendar = emit(event_type=events.CALENDAR_UPDATE)
         bot = emit(event_type=events.BOT_SCHEDULED)
         sync = emit(event_type=events.CALENDAR_SYNC_EVENTS)
@@ -352,7 +352,7 @@ def test_receiver_down_for_an_hour_gets_every_event_once_afterwards(
 
 
 def test_an_attempt_is_claimed_by_one_worker_only(clock, acme, endpoint, receiver, monkeypatch):
-    monkeypatch.setattr(jobs, "enqueue_delivery", lambda delivery_id: None)
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda delivery_id: None)
     (delivery,) = emit_event(project=acme.project, event_type=events.CALENDAR_UPDATE, data={})
     first = WebhookDelivery.objects.get(pk=delivery.pk)
     second = WebhookDelivery.objects.get(pk=delivery.pk)  # both workers read the due row
@@ -367,7 +367,7 @@ def test_an_attempt_is_claimed_by_one_worker_only(clock, acme, endpoint, receive
 def test_a_worker_whose_lease_lapsed_cannot_overwrite_a_newer_attempt(
     clock, acme, endpoint, monkeypatch
 ):
-    monkeypatch.setattr(jobs, "enqueue_delivery", lambda delivery_id: None)
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda delivery_id: None)
     (delivery,) = emit_event(project=acme.project, event_type=events.CALENDAR_UPDATE, data={})
     stale = WebhookDelivery.objects.get(pk=delivery.pk)
     assert attempts.claim(stale, now=START)  # attempt 1 hangs...

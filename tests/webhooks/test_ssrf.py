@@ -2,7 +2,7 @@
 
 import pytest
 
-from webhooks import events, jobs
+from webhooks import events, jobs, queueing
 from webhooks.models import WebhookEndpoint
 from webhooks.services import emit_event
 
@@ -81,7 +81,7 @@ def test_the_setting_allows_private_addresses_everywhere(
 
 def test_the_sweeper_does_not_bypass_the_guard(acme, receiver, monkeypatch):
     WebhookEndpoint.objects.create(project=acme.project, url=receiver.url())
-    monkeypatch.setattr(jobs, "enqueue_delivery", lambda delivery_id: None)
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda delivery_id: None)
     (delivery,) = emit_event(project=acme.project, event_type=events.CALENDAR_UPDATE, data={})
     monkeypatch.undo()
     monkeypatch.setattr("django_q.conf.Conf.SYNC", True)
