@@ -7,7 +7,7 @@ from django.test import Client
 
 from config.logging import RequestIdFilter
 
-from .test_errors import assert_envelope
+from .test_errors import Collect, assert_envelope
 
 CALLBACKS = ["/api/v1/calendar/google_oauth_callback/", "/api/v1/calendar/ms_oauth_callback"]
 
@@ -47,16 +47,6 @@ def test_bad_host_under_api_is_the_envelope(anon, db, settings, debug):
     response = anon.get("/api/v1/project/", HTTP_HOST="evil.example.net")
     body = assert_envelope(response, 400, "invalid_request")
     assert "Host" in body["message"]
-
-
-class Collect(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.records = []
-        self.addFilter(RequestIdFilter())
-
-    def emit(self, record):
-        self.records.append(record)
 
 
 @pytest.fixture
