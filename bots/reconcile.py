@@ -356,18 +356,13 @@ CALENDAR_NOT_LOADED = (
 
 
 def _lock_calendars(calendar_ids) -> dict:
-    """Lock the calendars in primary-key order (Calendar.objects.lock) and load them, with
-    their calendar user and project, in the same statement."""
-    ids = sorted(set(calendar_ids), key=str)
-    if not ids:
-        return {}
+    """Lock the calendars (Calendar.objects.locking) and load them, with their calendar user
+    and project, in the same statement."""
     return {
         calendar.pk: calendar
-        for calendar in Calendar.objects.select_for_update(of=("self",))
-        .filter(pk__in=ids)
+        for calendar in Calendar.objects.locking(calendar_ids)
         .select_related("project", "calendar_user")
         .defer(*CALENDAR_NOT_LOADED)
-        .order_by("pk")
     }
 
 

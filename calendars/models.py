@@ -186,17 +186,20 @@ class CalendarQuerySet(models.QuerySet):
         """The provider removed the channel or wants it replaced: the next sync opens a new one."""
         return self.update(push_expires_at=None)
 
-    def lock(self, calendar_ids) -> list:
-        """Lock these calendars' rows until the transaction ends, always in primary-key order
-        (every writer of a calendar's meetings or bots takes these locks first, so two
-        transactions never wait on each other in a cycle). No-op on SQLite, whose writers are
-        serialized anyway."""
-        ids = sorted(set(calendar_ids), key=str)
-        if not ids:
-            return []
-        return list(
-            self.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+    def locking(self, calendar_ids) -> "CalendarQuerySet":
+        """These calendars, their rows locked until the transaction ends when evaluated, always
+        in primary-key order (every writer of a calendar's meetings or bots takes these locks
+        first, so two transactions never wait on each other in a cycle). No-op on SQLite, whose
+        writers are serialized anyway."""
+        return (
+            self.select_for_update(of=("self",))
+            .filter(pk__in=list(set(calendar_ids)))
+            .order_by("pk")
         )
+
+    def lock(self, calendar_ids) -> list:
+        """Lock these calendars' rows (see `locking`); their ids."""
+        return list(self.locking(calendar_ids).values_list("pk", flat=True))
 
 
 class Calendar(BaseModel):
