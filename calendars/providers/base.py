@@ -6,21 +6,23 @@ provider payloads or HTTP statuses themselves. The checklist for a new provider 
 """
 
 import logging
-import random
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from config import backoff
 from meetings.links import Candidate, Detection, detect_from_event, explain_event
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+PAGE_RETRY_FIRST = timedelta(seconds=0.75)
+PAGE_RETRY_CAP = timedelta(seconds=6)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,10 @@ class CalendarSession(ABC):
             except (ProviderUnavailable, RateLimited) as exc:
                 wait = exc.retry_after
                 if wait is None:
-                    wait = min(2 ** (attempt - 1), 8) * (0.5 + random.random() / 2)  # noqa: S311
+                    # 0.5-1 s, then twice as long per attempt up to 4-8 s.
+                    wait = backoff.delay(
+                        attempt, first=PAGE_RETRY_FIRST, factor=2, cap=PAGE_RETRY_CAP, jitter=1 / 3
+                    ).total_seconds()
                 if attempt == attempts or wait > settings.SYNC_PAGE_RETRY_MAX_WAIT_SECONDS:
                     raise
                 logger.info("page request failed (%s), attempt %s; retrying", exc.code, attempt)
