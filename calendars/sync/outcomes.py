@@ -12,7 +12,7 @@ from django.utils import timezone
 from bots.reconcile import reconcile_meetings
 from meetings.models import Meeting
 from webhooks import events
-from webhooks.services import emit_event, emit_events
+from webhooks.services import emit_events
 
 from .. import push
 from ..models import Calendar
@@ -27,14 +27,16 @@ def upcoming_meeting_ids(**filters) -> QuerySet:
 
 
 def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None:
-    for event_type, payload in (
-        (
-            events.CALENDAR_STATE_CHANGE,
-            lambda: events.calendar_state_change(calendar, previous_state=previous_state),
-        ),
-        (events.CALENDAR_UPDATE, lambda: events.calendar_updated_payload(calendar)),
-    ):
-        emit_event(project=calendar.project, event_type=event_type, data=payload)
+    emit_events(
+        project=calendar.project,
+        items=[
+            (
+                events.CALENDAR_STATE_CHANGE,
+                lambda: events.calendar_state_change(calendar, previous_state=previous_state),
+            ),
+            (events.CALENDAR_UPDATE, lambda: events.calendar_updated_payload(calendar)),
+        ],
+    )
 
 
 def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
