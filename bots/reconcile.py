@@ -12,7 +12,12 @@ decision, then:
 
 A bot requested through the server API (meetings.models.BotSchedule, loaded per batch by
 meetings/bot_schedules.py) is one more input of the decision; its name, config and deduplication key
-replace the automatic ones, and its movable bot follows changes of them.
+replace the automatic ones, and its movable bot follows changes of them. The calendar users'
+auto-join rules (meetings/rules.py) are loaded and compiled once per batch; a joining rule's bot
+name and config come with the decision and replace the automatic ones too (the deduplication key
+stays the automatic one). A movable bot follows them when it serves only that meeting: copies of
+one meeting decided by different users' rules share one bot, which keeps the settings it was
+created with rather than flip between them.
 
 Meetings that need a bot and have none are joined to bots in bulk (`join_all`): a calendar's
 first sync can schedule thousands of bots in a handful of statements, and their webhook events
@@ -53,8 +58,8 @@ from calendars.models import Calendar
 from config import faults
 from config.db import retrying
 from meetings.bot_schedules import attach_schedules
-from meetings.decisions import decide
-from meetings.models import Meeting
+from meetings.decisions import Decision, decide
+from meetings.models import AutoJoinRule, Meeting
 from projects.failures import isolated
 from projects.models import JobFailure
 from webhooks import events
@@ -104,10 +109,21 @@ def _schedule(meeting: Meeting):
     return schedule if schedule is not None and schedule.enabled else None
 
 
+def _rule(meeting: Meeting) -> Decision | None:
+    """The meeting's decision when a joining auto-join rule made it (set by `_reconcile`)."""
+    decision = getattr(meeting, "decision", None)
+    if decision is not None and decision.rule_id is not None and decision.will_record:
+        return decision
+    return None
+
+
 def _bot_name(meeting: Meeting) -> str:
     schedule = _schedule(meeting)
     if schedule is not None and schedule.bot_name:
         return schedule.bot_name
+    rule = _rule(meeting)
+    if rule is not None and rule.bot_name:
+        return rule.bot_name
     user = meeting.calendar.calendar_user
     return (user.bot_name if user else "") or meeting.project.bot_name
 
@@ -115,7 +131,20 @@ def _bot_name(meeting: Meeting) -> str:
 def _bot_config(meeting: Meeting) -> dict:
     schedule = _schedule(meeting)
     extra = schedule.bot_config if schedule is not None else {}
+    rule = _rule(meeting)
+    if rule is not None:
+        extra = rule.bot_config or {}
     return {**(meeting.project.bot_config or {}), **extra}
+
+
+def _follows_rule(bot: Bot, meeting: Meeting) -> bool:
+    """A rule-decided meeting's bot takes the rule's settings when they differ and the bot
+    serves this meeting alone."""
+    if _rule(meeting) is None:
+        return False
+    if bot.name == _bot_name(meeting) and bot.config == _bot_config(meeting):
+        return False
+    return not BotMeeting.objects.filter(bot=bot).exclude(meeting=meeting).exists()
 
 
 class _Reconciler:
@@ -253,7 +282,8 @@ class _Reconciler:
             "meeting_platform": meeting.meeting_platform,
             "deduplication_key": key,
         }
-        if _schedule(meeting) is not None:  # an API-scheduled bot also follows config changes
+        if _schedule(meeting) is not None or _follows_rule(bot, meeting):
+            # An API-scheduled or rule-decided bot also follows their config changes.
             updates.update(name=_bot_name(meeting), config=_bot_config(meeting))
         if bot.join_at <= self.now and updates["join_at"] == self.now:
             updates["join_at"] = bot.join_at  # already due: keep it due, do not chase the clock
@@ -343,6 +373,8 @@ MEETING_FIELDS = (
     "will_record",
     "will_record_reason",
 )
+# What auto-join rules read besides, loaded only for batches whose users have rules.
+RULE_FIELDS = ("title", "description", "organizer_email")
 # Secrets would be decrypted for nothing.
 CALENDAR_NOT_LOADED = (
     "refresh_token",
@@ -382,7 +414,27 @@ def _meetings(selected, calendars: dict) -> list[Meeting]:
     return meetings
 
 
-def _decide(meeting: Meeting, now: datetime):
+def _with_rule_fields(meetings: list[Meeting]) -> list[Meeting]:
+    """Load what auto-join rules read besides (RULE_FIELDS) in one query for the batch."""
+    values = Meeting.objects.filter(pk__in=[meeting.pk for meeting in meetings]).values_list(
+        "pk", *RULE_FIELDS
+    )
+    by_id = {row[0]: row[1:] for row in values}
+    for meeting in meetings:
+        for name, value in zip(RULE_FIELDS, by_id[meeting.pk], strict=True):
+            setattr(meeting, name, value)
+    return meetings
+
+
+def rule_sets(calendars) -> dict:
+    """The compiled auto-join rules of these calendars' users (one query), by user id."""
+    return AutoJoinRule.objects.rule_sets({calendar.calendar_user for calendar in calendars})
+
+
+def decide_meeting(meeting: Meeting, now: datetime, rules: dict) -> Decision:
+    """The decision of a meeting loaded with its calendar (and calendar user) and its
+    `effective_schedule`; `rules`: `rule_sets` of its calendar. Reconciliation and the rules'
+    dry run (calendars/rule_services.py) decide through this one function."""
     calendar = meeting.calendar
     return decide(
         meeting,
@@ -392,6 +444,8 @@ def _decide(meeting: Meeting, now: datetime):
         calendar_connected=calendar.state != Calendar.State.DISCONNECTED,
         calendar_connecting=calendar.state == Calendar.State.CONNECTING,
         schedule=meeting.effective_schedule,
+        rules=rules.get(calendar.calendar_user_id),
+        provider=calendar.platform,
     )
 
 
@@ -453,10 +507,16 @@ def _reconcile(select, calendar_ids, now: datetime | None, before_commit=None) -
     worker = _Reconciler(now)
     with transaction.atomic():
         calendars = _lock_calendars(calendar_ids)
+        rules = rule_sets(calendars.values())
         meetings = attach_schedules(_meetings(select(), calendars))
+        if any(rules.values()):
+            meetings = _with_rule_fields(meetings)
         meeting_ids = [meeting.pk for meeting in meetings]
         worker.result.reconciled = len(meetings)
-        decisions = {meeting.pk: _decide(meeting, now) for meeting in meetings}
+        decisions = {}
+        for meeting in meetings:
+            # The bot's settings read the decision (a joining rule's name and config).
+            meeting.decision = decisions[meeting.pk] = decide_meeting(meeting, now, rules)
         keys = {
             meeting.pk: deduplication_key(meeting) if decisions[meeting.pk].will_record else None
             for meeting in meetings

@@ -1,8 +1,13 @@
+import copy
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
 from projects.models import BaseModel, Project
+
+from . import rules
 
 
 class PayloadField(models.JSONField):
@@ -164,3 +169,250 @@ class BotSchedule(BaseModel):
     def __str__(self) -> str:
         target = f"meeting {self.meeting_id}" if self.meeting_id else f"series {self.series_id}"
         return f"{'bot' if self.enabled else 'no bot'} for {target}"
+
+
+class AutoJoinRuleQuerySet(models.QuerySet):
+    def rule_sets(self, calendar_users) -> dict:
+        """{calendar user id: rules.RuleSet} for these calendar users (objects with `pk` and
+        `project_id`): each one's enabled rules and their project's defaults, compiled, in one
+        query for any number of users. A user without any has an empty (falsy) set."""
+        users = [user for user in calendar_users if user is not None]
+        if not users:
+            return {}
+        project_ids = {user.project_id for user in users}
+        found = self.filter(
+            Q(calendar_user__in=[user.pk for user in users])
+            | Q(project_id__in=project_ids, calendar_user__isnull=True),
+            is_enabled=True,
+        )
+        own, defaults = {}, {}
+        for rule in found:
+            if rule.calendar_user_id is None:
+                defaults.setdefault(rule.project_id, []).append(rule)
+            else:
+                own.setdefault(rule.calendar_user_id, []).append(rule)
+        compiled = {pid: rules.compile_rule_set(found) for pid, found in defaults.items()}
+        return {
+            user.pk: rules.compile_rule_set(own.get(user.pk, ()))
+            + compiled.get(user.project_id, rules.EMPTY)
+            for user in users
+        }
+
+
+class AutoJoinRule(BaseModel):
+    """A rule that records (`join`) or skips the meetings it matches: a calendar user's own, or
+    with `calendar_user` null one of the project's defaults for every calendar user. What it
+    matches and which rule wins: meetings/rules.py. Where it sits in the decision:
+    meetings/decisions.py. Changing one re-decides the affected meetings
+    (calendars/rule_services.py)."""
+
+    class Action(models.TextChoices):
+        JOIN = rules.JOIN
+        SKIP = rules.SKIP
+
+    class MatchMode(models.TextChoices):
+        ALL = "all"
+        KEYWORD = "keyword"
+        ORGANIZER = "organizer"
+        CUSTOM = "custom"
+
+    class Audience(models.TextChoices):
+        ANY = "any"
+        INTERNAL = "internal"
+        EXTERNAL = "external"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="auto_join_rules")
+    calendar_user = models.ForeignKey(
+        "calendars.CalendarUser",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="auto_join_rules",
+        help_text="Empty: a project default, tried for every calendar user after their own rules.",
+    )
+    name = models.CharField(max_length=255)
+    is_enabled = models.BooleanField(default=True)
+    priority = models.IntegerField(default=0, help_text="Higher is tried first.")
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.JOIN)
+    bot_name = models.CharField(
+        max_length=100, blank=True, default="", help_text="The bot's name when this rule joins."
+    )
+    bot_config = models.JSONField(
+        default=dict, blank=True, help_text="Merged over the project's bot_config when it joins."
+    )
+    calendar_provider = models.CharField(
+        max_length=20,
+        null=True,
+        blank=True,
+        choices=[(name, name) for name in rules.CALENDAR_PROVIDERS],
+    )
+    match_mode = models.CharField(max_length=10, choices=MatchMode.choices, default="all")
+    keywords = models.JSONField(default=list, blank=True)
+    whole_word = models.BooleanField(default=False)
+    exclude_patterns = models.JSONField(default=list, blank=True)
+    organizer_emails = models.JSONField(default=list, blank=True)
+    attendee_emails = models.JSONField(default=list, blank=True)
+    min_attendees = models.PositiveIntegerField(default=0)
+    max_attendees = models.PositiveIntegerField(null=True, blank=True)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.ANY)
+    recurring = models.BooleanField(null=True, blank=True)
+    meeting_platforms = models.JSONField(default=list, blank=True)
+    days_of_week = models.JSONField(default=list, blank=True, help_text="0 = Monday ... 6 = Sunday")
+    time_window_start = models.TimeField(null=True, blank=True)
+    time_window_end = models.TimeField(null=True, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+
+    objects = AutoJoinRuleQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "calendar_user"], name="autojoinrule_owner"),
+            models.Index(fields=["calendar_user"], name="autojoinrule_calendar_user"),
+        ]
+        ordering = ["-priority", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        """Every rule of a rule, for the admin's form and the API alike: field errors with a
+        code (`invalid_timezone`, `window_end_before_start`, `unknown_weekday`,
+        `invalid_address`, `too_many_items`, `regex_too_expensive`, ...)."""
+        errors: dict[str, list] = {}
+
+        def refuse(name: str, message: str, code: str) -> None:
+            errors.setdefault(name, []).append(ValidationError(message, code=code))
+
+        self.name = self.name.strip() if isinstance(self.name, str) else self.name
+        if not self.name:
+            refuse("name", "A rule needs a name.", "blank")
+        if isinstance(self.priority, int) and abs(self.priority) > rules.MAX_PRIORITY:
+            refuse("priority", f"Between -{rules.MAX_PRIORITY} and {rules.MAX_PRIORITY}.", "range")
+        if (
+            self.calendar_user_id is not None
+            and self.project_id is not None
+            and self.calendar_user.project_id != self.project_id
+        ):
+            refuse("calendar_user", "Belongs to another project.", "wrong_project")
+        self._clean_lists(refuse)
+        self._clean_when(refuse)
+        self._clean_bot(refuse)
+        low, high = self.min_attendees, self.max_attendees
+        for name, value in (("min_attendees", low), ("max_attendees", high)):
+            if isinstance(value, int) and value > rules.MAX_ATTENDEES:
+                refuse(name, f"At most {rules.MAX_ATTENDEES}.", "range")
+        if isinstance(low, int) and isinstance(high, int) and high < low:
+            refuse("max_attendees", "Must not be below min_attendees.", "max_below_min")
+        if self.match_mode == self.MatchMode.KEYWORD and not self.keywords:
+            refuse("keywords", "match_mode keyword needs at least one keyword.", "required")
+        if self.match_mode == self.MatchMode.ORGANIZER and not self.organizer_emails:
+            refuse(
+                "organizer_emails", "match_mode organizer needs at least one address.", "required"
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def _clean_lists(self, refuse) -> None:
+        """The list fields: each a JSON list of valid, distinct items, normalised."""
+
+        def each(name, limit, convert):
+            value = getattr(self, name)
+            if value is None:
+                value = []
+            if not isinstance(value, list):
+                refuse(name, "Must be a list.", "not_a_list")
+                return
+            if len(value) > limit:
+                refuse(name, f"At most {limit} items.", "too_many_items")
+                return
+            cleaned = []
+            for item in value:
+                try:
+                    item = convert(item)
+                except ValidationError as exc:
+                    refuse(name, exc.messages[0], exc.code)
+                    return
+                if item not in cleaned:
+                    cleaned.append(item)
+            setattr(self, name, cleaned)
+
+        def keyword(item):
+            if not isinstance(item, str) or not item.strip():
+                raise ValidationError("Keywords must be non-empty strings.", code="invalid_keyword")
+            if len(item) > rules.MAX_KEYWORD_CHARS:
+                raise ValidationError(
+                    f"Keywords have at most {rules.MAX_KEYWORD_CHARS} characters.",
+                    code="invalid_keyword",
+                )
+            return item.strip()
+
+        def pattern(item):
+            rules.check_pattern(item)
+            return item
+
+        def platform(item):
+            if item not in rules.MEETING_PLATFORMS:
+                raise ValidationError(
+                    f"Unknown meeting platform {str(item)[:40]!r}; use one of: "
+                    f"{', '.join(rules.MEETING_PLATFORMS)}.",
+                    code="unknown_platform",
+                )
+            return item
+
+        def weekday(item):
+            if type(item) is not int or not 0 <= item <= 6:
+                raise ValidationError(
+                    f"Unknown weekday {str(item)[:20]!r}: use 0 (Monday) to 6 (Sunday).",
+                    code="unknown_weekday",
+                )
+            return item
+
+        each("keywords", rules.MAX_ITEMS, keyword)
+        each("exclude_patterns", rules.MAX_PATTERNS, pattern)
+        each("organizer_emails", rules.MAX_ITEMS, rules.normalize_address)
+        each("attendee_emails", rules.MAX_ITEMS, rules.normalize_address)
+        each("meeting_platforms", len(rules.MEETING_PLATFORMS), platform)
+        each("days_of_week", 7, weekday)
+        if isinstance(self.days_of_week, list):
+            self.days_of_week.sort()
+
+    def _clean_when(self, refuse) -> None:
+        try:
+            rules.check_timezone(self.timezone)
+        except ValidationError as exc:
+            refuse("timezone", exc.messages[0], exc.code)
+        start, end = self.time_window_start, self.time_window_end
+        for name, value in (("time_window_start", start), ("time_window_end", end)):
+            if value is not None and (value.second or value.microsecond):
+                refuse(name, "Use whole minutes (HH:MM).", "whole_minutes")
+        if (start is None) != (end is None):
+            missing = "time_window_end" if end is None else "time_window_start"
+            refuse(missing, "A time window needs both its start and its end.", "required")
+        elif start is not None and end <= start:
+            refuse(
+                "time_window_end",
+                "The window must end after it starts (windows cannot cross midnight).",
+                "window_end_before_start",
+            )
+
+    def _clean_bot(self, refuse) -> None:
+        """Bot settings belong to joining rules, and the bot_config must be one the project's
+        backend accepts once merged over the project's preset - checked by the same registered
+        checks as the project's own (Project.setting_checks), so meetings imports no bots."""
+        if self.action == self.Action.SKIP:
+            for name in ("bot_name", "bot_config"):
+                if getattr(self, name):
+                    refuse(name, "Only a joining rule sets the bot.", "only_for_join")
+            return
+        if self.bot_config is None:
+            self.bot_config = {}
+        if not isinstance(self.bot_config, dict):
+            refuse("bot_config", "Must be a JSON object.", "not_an_object")
+            return
+        if not self.bot_config or self.project_id is None:
+            return
+        merged = copy.copy(self.project)
+        merged.bot_config = {**(self.project.bot_config or {}), **self.bot_config}
+        for check in Project.setting_checks:
+            for message in check(merged).get("bot_config", []):
+                refuse("bot_config", message, "invalid_bot_config")

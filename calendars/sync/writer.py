@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from config import faults
 from meetings.decisions import decide
-from meetings.models import BotSchedule, Meeting
+from meetings.models import AutoJoinRule, BotSchedule, Meeting
 
 from ..models import Calendar, CalendarUser
 from ..providers.base import Page, Window
@@ -148,6 +148,8 @@ class PageWriter:
             return set()
         calendar = self.calendar
         preferences = CalendarUser.objects.filter(pk=calendar.calendar_user_id).first()
+        # The user's auto-join rules, compiled once for the page.
+        rules = AutoJoinRule.objects.rule_sets([preferences]).get(calendar.calendar_user_id)
         series = {row.fields["series_id"] for row in rows} - {""}
         schedules = (
             {
@@ -168,6 +170,8 @@ class PageWriter:
                 account_email=calendar.email,
                 now=now,
                 schedule=schedules.get(row.fields["series_id"]),
+                rules=rules,
+                provider=calendar.platform,
             )
             row.will_record, row.will_record_reason = decision.will_record, decision.reason
             row.needs_reconcile = False

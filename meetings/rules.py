@@ -1,0 +1,399 @@
+"""Auto-join rules: which of a calendar user's meetings a rule records or skips (issue 16).
+
+Pure Python, no database: `compile_rule_set` turns saved (or proposed) `AutoJoinRule` rows into
+plain objects once (lowercased sets, compiled patterns, time zones), and `match` then runs over
+any number of meetings. The model (meetings.models.AutoJoinRule) validates a rule with the
+checks below, so the admin and every API refuse the same inputs.
+
+Which rule decides
+- Only enabled rules take part. The calendar user's own rules come first; the project's default
+  rules (`calendar_user` null) apply only when none of the user's own rules matches: a rule the
+  user wrote is never overruled by a default someone else numbered higher.
+- Within each set the highest `priority` wins; equal priorities go to the older rule
+  (`created_at`), then to the smaller id (as text). A proposed rule not saved yet counts as the
+  newest. The winner's `action` (join or skip) decides; there is no merging of several rules.
+
+What a rule matches (every condition that is set must hold; an empty list or null is "any")
+- `match_mode` (Aitronos's names) says which of the two content conditions apply:
+  `all`: neither (every meeting passes them); `keyword`: `keywords` (required);
+  `organizer`: `organizer_emails` (required); `custom`: both, each when set. A list the mode does
+  not use is kept but ignored, so switching the mode back restores it.
+- `keywords`: any of them occurs in the title or description, case-insensitively (Unicode case
+  folding); with `whole_word`, only where neither neighbour is a letter, digit or underscore.
+- `exclude_patterns`: the meeting is excluded when any pattern is found in the title or
+  description. Patterns are case-insensitive regular expressions (Python syntax; escape
+  `( ) . [ ? * +` for the literal characters), limited to a subset that cannot backtrack for
+  long (see `check_pattern`): no unbounded repeats except a leading or trailing `.*`, which
+  is dropped (it does not change whether a text contains a match), no backreferences or
+  look-arounds, and at most MAX_PATTERN_PATHS ways to match at one position.
+- `organizer_emails` / `attendee_emails`: an address matches itself; `@acme.com` matches every
+  address of acme.com and of its subdomains (eu.acme.com). Attendees: any one matching is
+  enough.
+- `min_attendees` / `max_attendees`: the number of attendees as synced (the organiser counts
+  when the event lists other attendees; rooms never do).
+- `audience`: `internal` / `external` as Meeting.is_external; `recurring`: true/false as
+  Meeting.is_recurring; `meeting_platforms`: Meeting.meeting_platform (meetings.links ids);
+  `calendar_provider`: the provider of the calendar the meeting came from.
+- `days_of_week` (0 = Monday) and `time_window_start`/`time_window_end` read the meeting's start
+  in the rule's IANA `timezone`, so a 09:00-18:00 window follows daylight-saving changes. The
+  window includes its start and excludes its end (a meeting at 18:00 is outside 09:00-18:00).
+
+Texts: the title and the first DESCRIPTION_CHARS characters of the description.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre
+import re._parser as sre_parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from .links import PLATFORMS
+
+JOIN, SKIP = "join", "skip"
+MATCH_MODES = ("all", "keyword", "organizer", "custom")
+AUDIENCES = ("any", "internal", "external")
+# The calendar providers a rule may name (calendars.platforms.Platform, which sits above us).
+CALENDAR_PROVIDERS = ("google", "microsoft")
+MEETING_PLATFORMS = PLATFORMS
+
+MAX_ITEMS = 50  # keywords, organizer and attendee addresses
+MAX_PATTERNS = 20
+MAX_KEYWORD_CHARS = 100
+MAX_PATTERN_CHARS = 200
+# How many ways one pattern may try to match at one position of a text (the product of the
+# choices of its repeats and alternatives): bounds the work per character of the text.
+MAX_PATTERN_PATHS = 100
+MAX_REPEAT_BOUND = 100
+MAX_ATTENDEES = 10_000
+MAX_PRIORITY = 1_000_000
+DESCRIPTION_CHARS = 10_000
+
+_NEWEST = datetime.max.replace(tzinfo=UTC)
+
+
+# --- checks the model's clean() uses ------------------------------------------------------------
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def check_timezone(name) -> ZoneInfo:
+    """An IANA zone name known to the system's database ("Europe/Berlin", "UTC")."""
+    if not isinstance(name, str) or name not in _zone_names():
+        raise ValidationError(
+            "Unknown time zone; use an IANA name such as Europe/Berlin.", code="invalid_timezone"
+        )
+    return ZoneInfo(name)
+
+
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
+_email = EmailValidator()
+
+
+def normalize_address(value) -> str:
+    """An e-mail address or `@domain`, lowercased; raises ValidationError otherwise."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if text.startswith("@") and _DOMAIN.match(text[1:]):
+        return text
+    if "@" in text[1:]:
+        try:
+            _email(text)
+        except ValidationError:
+            pass
+        else:
+            return text
+    raise ValidationError(
+        f"{str(value)[:100]!r} is not an e-mail address or @domain.", code="invalid_address"
+    )
+
+
+def _too_expensive(why: str) -> ValidationError:
+    return ValidationError(f"Pattern too expensive to run: {why}.", code="regex_too_expensive")
+
+
+def _strip_dot_star(pattern: str) -> str:
+    """Drop a leading and a trailing `.*`: a search finds a match with them exactly when it
+    finds one without them, and they are what makes a search slow."""
+    while pattern.startswith(".*"):
+        pattern = pattern[2:]
+    while pattern.endswith(".*"):
+        head = pattern[:-2]
+        backslashes = len(head) - len(head.rstrip("\\"))
+        if backslashes % 2:  # `\.*`: a repeated literal dot, not `.*`
+            break
+        pattern = head
+    return pattern
+
+
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+_REFUSED = {
+    sre.GROUPREF: "backreferences",
+    sre.GROUPREF_EXISTS: "conditional groups",
+    sre.ASSERT: "look-arounds",
+    sre.ASSERT_NOT: "look-arounds",
+}
+
+
+def _has_repeat(items) -> bool:
+    for op, arg in items:
+        if op in _REPEATS and arg[1] > 1:
+            return True
+        if op == sre.BRANCH and any(_has_repeat(branch) for branch in arg[1]):
+            return True
+        if op == sre.SUBPATTERN and _has_repeat(arg[-1]):
+            return True
+        if op == sre.ATOMIC_GROUP and _has_repeat(arg):
+            return True
+    return False
+
+
+def _paths(items) -> int:
+    """The ways a parsed (sub)pattern can match at one position; refuses what is not allowed."""
+    total = 1
+    for op, arg in items:
+        if op in _REFUSED:
+            raise _too_expensive(f"{_REFUSED[op]} are not allowed")
+        if op in _REPEATS:
+            low, high, body = arg
+            if high == sre.MAXREPEAT or high > MAX_REPEAT_BOUND:
+                raise _too_expensive(
+                    f"use a bounded repeat such as {{0,{MAX_REPEAT_BOUND}}} instead of *, + "
+                    "or a larger bound"
+                )
+            if high > 1 and _has_repeat(body):
+                raise _too_expensive("repeats inside repeats are not allowed")
+            inner = _paths(body)
+            total *= sum(inner**count for count in range(low, high + 1))
+        elif op == sre.BRANCH:
+            total *= sum(_paths(branch) for branch in arg[1])
+        elif op == sre.SUBPATTERN:
+            total *= _paths(arg[-1])
+        elif op == sre.ATOMIC_GROUP:
+            total *= _paths(arg)
+        if total > MAX_PATTERN_PATHS:
+            raise _too_expensive(f"more than {MAX_PATTERN_PATHS} ways to match at one position")
+    return total
+
+
+def check_pattern(pattern) -> re.Pattern:
+    """An exclude pattern as the engine runs it (see the module's docstring); raises
+    ValidationError `invalid_regex` or `regex_too_expensive`."""
+    if not isinstance(pattern, str) or not pattern.strip():
+        raise ValidationError("Each pattern must be a non-empty string.", code="invalid_regex")
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise _too_expensive(f"longer than {MAX_PATTERN_CHARS} characters")
+    source = _strip_dot_star(pattern)
+    try:
+        parsed = sre_parse.parse(source, re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError) as exc:
+        raise ValidationError(
+            f"Not a valid regular expression: {exc}.", code="invalid_regex"
+        ) from None
+    if not source:
+        raise ValidationError("The pattern matches every meeting.", code="invalid_regex")
+    _paths(list(parsed))
+    return re.compile(source, re.IGNORECASE)
+
+
+# --- compiled rules ------------------------------------------------------------------------------
+
+
+class _Facts:
+    """What the rules read of one meeting, each computed on first use and shared by the rules."""
+
+    __slots__ = ("_attendees", "_folded", "_local", "_text", "meeting", "provider")
+
+    def __init__(self, meeting, provider):
+        self.meeting = meeting
+        self.provider = provider
+        self._text = self._folded = self._attendees = None
+        self._local = {}
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            m = self.meeting
+            self._text = f"{m.title or ''}\n{(m.description or '')[:DESCRIPTION_CHARS]}"
+        return self._text
+
+    @property
+    def folded(self) -> str:
+        if self._folded is None:
+            self._folded = self.text.casefold()
+        return self._folded
+
+    @property
+    def attendee_emails(self) -> list[str]:
+        if self._attendees is None:
+            self._attendees = [
+                (a.get("email") or "").lower()
+                for a in self.meeting.attendees or []
+                if isinstance(a, dict)
+            ]
+        return self._attendees
+
+    def local_start(self, zone: ZoneInfo) -> datetime:
+        local = self._local.get(zone)
+        if local is None:
+            local = self._local[zone] = self.meeting.start_time.astimezone(zone)
+        return local
+
+
+def _address_matcher(addresses):
+    exact = frozenset(a for a in addresses if not a.startswith("@"))
+    domains = tuple(a[1:] for a in addresses if a.startswith("@"))
+    suffixes = tuple("." + d for d in domains)
+
+    def matches(email: str) -> bool:
+        if email in exact:
+            return True
+        domain = email.rpartition("@")[2]
+        return bool(domain) and (domain in domains or domain.endswith(suffixes))
+
+    return matches
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledRule:
+    """One enabled rule, ready to run: its identity, what it does and its checks."""
+
+    id: str
+    name: str
+    action: str
+    bot_name: str
+    bot_config: dict
+    is_default: bool
+    priority: int
+    created_at: datetime
+    checks: tuple = field(repr=False)
+
+    @property
+    def will_record(self) -> bool:
+        return self.action == JOIN
+
+    @property
+    def order(self) -> tuple:
+        return (self.is_default, -self.priority, self.created_at, self.id)
+
+    def matches(self, facts: _Facts) -> bool:
+        return all(check(facts) for check in self.checks)
+
+
+# The winning rule of `match`.
+Match = CompiledRule
+
+
+def _checks(rule) -> tuple:
+    """The rule's conditions as functions of _Facts, cheapest first; unset ones are left out."""
+    checks = []
+    provider = rule.calendar_provider or None
+    if provider:
+        checks.append(lambda f: f.provider == provider)
+    if rule.recurring is not None:
+        recurring = bool(rule.recurring)
+        checks.append(lambda f: bool(f.meeting.is_recurring) is recurring)
+    if rule.audience in ("internal", "external"):
+        external = rule.audience == "external"
+        checks.append(lambda f: bool(f.meeting.is_external) is external)
+    if rule.meeting_platforms:
+        platforms = frozenset(rule.meeting_platforms)
+        checks.append(lambda f: f.meeting.meeting_platform in platforms)
+    low, high = rule.min_attendees or 0, rule.max_attendees
+    if low or high is not None:
+        high = MAX_ATTENDEES * 100 if high is None else high
+        checks.append(lambda f: low <= len(f.meeting.attendees or ()) <= high)
+    zone = ZoneInfo(rule.timezone or "UTC")
+    if rule.days_of_week and len(set(rule.days_of_week)) < 7:
+        days = frozenset(rule.days_of_week)
+        checks.append(lambda f: f.local_start(zone).weekday() in days)
+    if rule.time_window_start is not None and rule.time_window_end is not None:
+        start, end = rule.time_window_start, rule.time_window_end
+        checks.append(lambda f: start <= f.local_start(zone).time() < end)
+    mode = rule.match_mode or "all"
+    if mode in ("organizer", "custom") and rule.organizer_emails:
+        organizer = _address_matcher(rule.organizer_emails)
+        checks.append(lambda f: organizer((f.meeting.organizer_email or "").lower()))
+    if rule.attendee_emails:
+        attendee = _address_matcher(rule.attendee_emails)
+        checks.append(lambda f: any(attendee(email) for email in f.attendee_emails))
+    if mode in ("keyword", "custom") and rule.keywords:
+        words = tuple(k.casefold() for k in rule.keywords)
+        if rule.whole_word:
+            found = re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"
+            ).search
+            checks.append(lambda f: found(f.folded) is not None)
+        else:
+            checks.append(lambda f: any(w in f.folded for w in words))
+    if rule.exclude_patterns:
+        patterns = tuple(check_pattern(p) for p in rule.exclude_patterns)
+        checks.append(lambda f: not any(p.search(f.text) for p in patterns))
+    return tuple(checks)
+
+
+def compile_rule(rule) -> CompiledRule:
+    """One rule (an AutoJoinRule, saved or not, already validated) as the engine runs it."""
+    return CompiledRule(
+        id=str(rule.pk),
+        name=rule.name,
+        action=rule.action,
+        bot_name=rule.bot_name or "",
+        bot_config=dict(rule.bot_config or {}),
+        is_default=rule.calendar_user_id is None,
+        priority=rule.priority,
+        created_at=rule.created_at or _NEWEST,
+        checks=_checks(rule),
+    )
+
+
+class RuleSet:
+    """A calendar user's enabled rules with the project's defaults, in the order they are tried
+    (the first that matches wins). Empty (falsy) when there are none: decisions are then
+    exactly the preferences'."""
+
+    __slots__ = ("rules",)
+
+    def __init__(self, rules=()):
+        self.rules = tuple(sorted(rules, key=lambda r: r.order))
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __add__(self, other: RuleSet) -> RuleSet:
+        return RuleSet((*self.rules, *other.rules))
+
+    def match(self, meeting, provider: str | None = None) -> Match | None:
+        return match(meeting, self, provider)
+
+
+EMPTY = RuleSet()
+
+
+def compile_rule_set(rules) -> RuleSet:
+    """Compile rules (AutoJoinRule instances: a user's and/or the project's defaults); the
+    disabled ones are left out."""
+    return RuleSet(compile_rule(rule) for rule in rules if rule.is_enabled)
+
+
+def match(meeting, rule_set: RuleSet | None, provider: str | None = None) -> Match | None:
+    """The rule that decides this meeting (see the module's docstring), or None. `meeting` is
+    anything with the Meeting attributes the rules read; `provider` is its calendar's."""
+    if not rule_set:
+        return None
+    facts = _Facts(meeting, provider)
+    for rule in rule_set.rules:
+        if rule.matches(facts):
+            return rule
+    return None
