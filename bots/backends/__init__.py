@@ -10,6 +10,7 @@ from django.utils.module_loading import import_string
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from bots.params import PORTABLE_SCHEMA
 from projects.validators import JsonObjectValidator
 
 from .base import BackendError, BotBackend
@@ -22,6 +23,7 @@ BACKENDS = {
 }
 
 _instances: dict[str, BotBackend] = {}
+_PORTABLE_VALIDATOR = Draft202012Validator(PORTABLE_SCHEMA)
 
 
 class UnknownBackend(BackendError):
@@ -42,10 +44,12 @@ def get_backend(name: str) -> BotBackend:
 
 
 def validate_bot_config(config, *, backend: str) -> None:
-    """A `bot_config` (the project's preset, or one event's) must be a JSON object within limits
-    and fit the backend it goes to: no key calsync sets itself, and its schema where it has one.
+    """A `bot_config` (the project's preset, or one event's) must be a JSON object within limits,
+    its portable keys must have their types (`bots/params.py`, for every backend), and it must fit
+    the backend it goes to: no key calsync sets itself, and its schema where it has one.
     Raises Django's ValidationError. (An unknown backend name is the backend field's error.)"""
     JsonObjectValidator(BOT_CONFIG_MAX_BYTES)(config)
+    _check(config, _PORTABLE_VALIDATOR, "a portable bot setting")
     if backend not in BACKENDS:
         return
     impl = get_backend(backend)
@@ -56,13 +60,22 @@ def validate_bot_config(config, *, backend: str) -> None:
             code="reserved_key",
         )
     validator = _schema_validator(backend)
-    error = best_match(validator.iter_errors(config)) if validator else None
-    if error is not None:
-        where = "bot_config" + "".join(f"[{part!r}]" for part in error.absolute_path)
-        raise ValidationError(
-            f"{where}: {error.message[:200]} (the {impl.label} backend's schema).",
-            code="bot_config_schema",
-        )
+    if validator is not None:
+        _check(config, validator, f"the {impl.label} backend's schema")
+
+
+def _check(config: dict, validator: Draft202012Validator, source: str) -> None:
+    error = best_match(validator.iter_errors(config))
+    if error is None:
+        return
+    path = list(error.absolute_path)
+    where = "bot_config" + "".join(f"[{part!r}]" for part in path)
+    message = f"{where}: {error.message[:200]} ({source})."
+    # A key that says what it expects in words is clearer than a pattern.
+    described = validator.schema.get("properties", {}).get(path[0], {}) if path else {}
+    if described.get("description"):
+        message += " " + described["description"]
+    raise ValidationError(message, code="bot_config_schema")
 
 
 @cache

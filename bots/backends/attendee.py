@@ -1,7 +1,7 @@
 """An Attendee-compatible bot API (attendee-labs/attendee, and services speaking its shape).
 
     POST   {base}/api/v1/bots                {meeting_url, bot_name, join_at?, metadata,
-                                              deduplication_key, ...project bot_config}
+                                              deduplication_key, ...settings from bot_config}
     PATCH  {base}/api/v1/bots/{id}           {join_at}   (scheduled bots only)
     DELETE {base}/api/v1/bots/{id}           (scheduled bots only)
     POST   {base}/api/v1/bots/{id}/leave     (a launched bot)
@@ -11,19 +11,46 @@
 The base URL and key come from the project's `BotBackendConfig`. Attendee refuses a `join_at`
 in the past, so a bot that is due is created without one (it joins at once), and it refuses to
 change a bot's meeting URL, so a new URL or name replaces the bot (delete, then create).
+
+The bot's config becomes Attendee settings (`_settings`). Its portable keys (`bots/params.py`)
+that Attendee has an equivalent for are translated:
+
+    recording_mode          recording_settings.view (speaker_view, gallery_view);
+                            audio_only: recording_settings.format "mp3"
+    silence_timeout         automatic_leave_settings.silence_timeout_seconds
+    waiting_room_timeout    automatic_leave_settings.waiting_room_timeout_seconds
+    noone_joined_timeout    automatic_leave_settings.only_participant_in_meeting_timeout_seconds
+    enter_message           bot_chat_message {to: "everyone", message}
+    webhook_url             webhooks [{url, triggers: ["bot.state_change"]}] (https only)
+    speech_to_text          transcription_settings {gladia: {}} for Gladia; Default and Runpod:
+                            nothing (Attendee's default; it has no Runpod). The api_key is not
+                            sent: Attendee keeps provider keys in its project's credentials.
+    extra                   merged into metadata (values as strings)
+    bot_image (an object)   bot_image as it is: Attendee's own {type, data} image
+
+The config's own Attendee settings win over translated ones, key by key (a translated webhook is
+added to the config's own list; the config's own transcription_settings replace a translated
+provider). These portable keys have no Attendee equivalent and are not sent (Attendee refuses
+unknown fields); they stay stored on the bot: bot_image as a URL, streaming_input,
+streaming_output, streaming_audio_frequency, transcription_custom_parameters, zoom_sdk_id,
+zoom_sdk_pwd, zoom_obf_token, zoom_obf_token_url, zoom_obf_token_user_id, zoom_access_token_url.
+Every key that is not portable goes to Attendee untouched.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import requests
 from django.conf import settings
 from django.utils import timezone
 
 from bots.models import Bot, BotBackendConfig, base_url_problem
+from bots.params import backend_part, is_set
 from config import http
 from webhooks.delivery import parse_retry_after
 from webhooks.events import iso
@@ -42,9 +69,9 @@ REFUSED_IN_CURRENT_STATE = {400, 405, 409}
 
 # What a bot_config may hold: Attendee's settings groups are objects, its per-bot webhooks a list
 # of {url, triggers}. Other keys pass through for Attendee to judge (it gains settings often).
+# The portable keys are typed by bots/params.py for every backend; here only what Attendee adds.
 _SETTINGS_GROUPS = (
     "bot_chat_message",
-    "bot_image",
     "automatic_leave_settings",
     "callback_settings",
     "debug_settings",
@@ -62,6 +89,8 @@ CONFIG_SCHEMA = {
     "type": "object",
     "properties": {
         **{name: {"type": "object"} for name in _SETTINGS_GROUPS},
+        # Attendee's {type, data} image, or the portable image URL (not sent).
+        "bot_image": {"type": ["object", "string", "null"]},
         "webhooks": {
             "type": "array",
             "items": {
@@ -73,8 +102,63 @@ CONFIG_SCHEMA = {
                 },
             },
         },
+        "webhook_url": {
+            "pattern": "^(https://|$)",
+            "description": "Attendee sends a bot's webhooks over https only: an https:// URL.",
+        },
     },
 }
+
+
+def _speech_to_text(value) -> dict:
+    provider = value.get("provider") if isinstance(value, dict) else value
+    return {"transcription_settings": {"gladia": {}}} if provider == "Gladia" else {}
+
+
+# Portable key -> the Attendee settings its (set) value stands for (see the module docstring).
+_FROM_PORTABLE: dict[str, Callable[[Any], dict]] = {
+    "bot_image": lambda image: {"bot_image": image} if isinstance(image, dict) else {},
+    "enter_message": lambda text: {"bot_chat_message": {"to": "everyone", "message": text}},
+    "recording_mode": lambda mode: {
+        "recording_settings": {"format": "mp3"} if mode == "audio_only" else {"view": mode}
+    },
+    "silence_timeout": lambda seconds: {
+        "automatic_leave_settings": {"silence_timeout_seconds": seconds}
+    },
+    "waiting_room_timeout": lambda seconds: {
+        "automatic_leave_settings": {"waiting_room_timeout_seconds": seconds}
+    },
+    "noone_joined_timeout": lambda seconds: {
+        "automatic_leave_settings": {"only_participant_in_meeting_timeout_seconds": seconds}
+    },
+    "speech_to_text": _speech_to_text,
+    "webhook_url": lambda url: {"webhooks": [{"url": url, "triggers": ["bot.state_change"]}]},
+}
+# A provider choice: the config's own replaces a translated one instead of adding a second.
+_NOT_MERGED = {"transcription_settings"}
+
+
+def _settings(config: dict) -> dict:
+    """The Attendee settings of a bot_config: its keys that are not portable, untouched, with
+    the translated portable keys under them."""
+    settings = backend_part(config)
+    for key, translate in _FROM_PORTABLE.items():
+        if is_set(config.get(key)):
+            for name, value in translate(config[key]).items():
+                settings[name] = _under(value, settings.get(name), merge=name not in _NOT_MERGED)
+    return settings
+
+
+def _under(translated, own, *, merge: bool):
+    """`own` (set in the config itself, or translated earlier) wins, key by key."""
+    if own is None:
+        return translated
+    if merge and isinstance(own, dict) and isinstance(translated, dict):
+        return {**translated, **own}
+    if merge and isinstance(own, list) and isinstance(translated, list):
+        urls = {hook.get("url") for hook in own if isinstance(hook, dict)}
+        return own + [hook for hook in translated if hook["url"] not in urls]
+    return own
 
 
 def _excerpt(response: requests.Response) -> str:
@@ -144,10 +228,13 @@ def deduplication_key(bot: Bot) -> str:
 
 
 def _metadata(bot: Bot) -> dict[str, str]:
-    # Attendee's metadata holds strings.
+    # The portable `extra` is the customer's own data, as the bot's metadata is. Attendee's
+    # metadata holds strings.
+    extra = (bot.config or {}).get("extra")
+    merged = {**(extra if isinstance(extra, dict) else {}), **(bot.metadata or {})}
     values = {
         str(key): value if isinstance(value, str) else json.dumps(value)
-        for key, value in (bot.metadata or {}).items()
+        for key, value in merged.items()
     }
     return {**values, "calsync_bot_id": str(bot.id)}
 
@@ -180,7 +267,7 @@ class AttendeeBackend(BotBackend):
         client = self._client(bot)
         key = deduplication_key(bot)
         body = {
-            **(bot.config or {}),
+            **_settings(bot.config or {}),
             "meeting_url": bot.meeting_url,
             "bot_name": bot.name,
             "metadata": _metadata(bot),

@@ -5,6 +5,12 @@ The hand-over engine (`bots/dispatch.py`) decides *what* must happen - create, u
 the backend's copy of a bot, or dispatch it at join time - and records the outcome on the Bot.
 A backend only does it. Network calls happen outside database transactions; `on_dispatch` runs
 inside the dispatch transaction and must not touch the network.
+
+A bot's settings are `bot.config`: the project's bot_config with the event's over it, as the
+customer sent them. Its portable keys (`bots/params.py`: recording_mode, speech_to_text,
+webhook_url, extra, the timeouts...) are typed and mean the same for every backend; a backend
+translates those it has an equivalent for, leaves out those its peer would refuse, and passes
+every other key on untouched. The `local` backend hands the whole config to the runner.
 """
 
 from __future__ import annotations
@@ -58,7 +64,8 @@ class BotBackend(ABC):
     label: str = ""
     #: create/update/delete call another service (so they are slow and may fail)
     remote: bool = True
-    #: JSON Schema (2020-12) a project's or an event's `bot_config` must match; None: any object.
+    #: JSON Schema (2020-12) a project's or an event's `bot_config` must match, on top of the
+    #: portable keys' schema (`bots.params.PORTABLE_SCHEMA`); None: nothing more.
     config_schema: dict | None = None
     #: Keys calsync fills in itself for every bot, which a `bot_config` may therefore not set.
     reserved_config_keys: frozenset[str] = frozenset()

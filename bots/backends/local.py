@@ -8,7 +8,8 @@ from .base import Ack, BotBackend
 class LocalBackend(BotBackend):
     """No external service: at join time a `bot.dispatch` webhook tells the customer's own
     runner to send the bot, and the runner reports its status through
-    `POST /api/v1/bots/{id}/status/`.
+    `POST /api/v1/bots/{id}/status/`. The event carries the bot's whole config, portable keys
+    and the runner's own alike, as the customer sent it.
 
     Create, update and delete have nothing to call. A runner hears that a dispatched bot moved
     or was cancelled from the `bot.rescheduled` / `bot.cancelled` event written by whatever

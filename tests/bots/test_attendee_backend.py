@@ -54,6 +54,150 @@ def test_create_hands_the_bot_over_once(bot, attendee):
     assert attendee.count() == 1
 
 
+def sent(acme, attendee, config: dict, **fields):
+    """What the fake Attendee received for a bot with this config."""
+    bot = BotFactory(project=acme.project, join_at=later(hours=2), config=config, **fields)
+    assert push_bot(bot_id=bot.pk).outcome == "synced"
+    (remote,) = attendee.bots.values()
+    return remote
+
+
+@pytest.mark.parametrize(
+    ("portable", "expected"),
+    [
+        ({"recording_mode": "speaker_view"}, {"recording_settings": {"view": "speaker_view"}}),
+        ({"recording_mode": "gallery_view"}, {"recording_settings": {"view": "gallery_view"}}),
+        ({"recording_mode": "audio_only"}, {"recording_settings": {"format": "mp3"}}),
+        (
+            {"noone_joined_timeout": 120, "waiting_room_timeout": 0, "silence_timeout": 30},
+            {
+                "automatic_leave_settings": {
+                    "only_participant_in_meeting_timeout_seconds": 120,
+                    "waiting_room_timeout_seconds": 0,
+                    "silence_timeout_seconds": 30,
+                }
+            },
+        ),
+        ({"enter_message": "Hi"}, {"bot_chat_message": {"to": "everyone", "message": "Hi"}}),
+        (
+            {"webhook_url": "https://hooks.acme.test/b"},
+            {"webhooks": [{"url": "https://hooks.acme.test/b", "triggers": ["bot.state_change"]}]},
+        ),
+        ({"speech_to_text": "Gladia"}, {"transcription_settings": {"gladia": {}}}),
+        (
+            {"speech_to_text": {"provider": "Gladia", "api_key": "k"}},
+            {"transcription_settings": {"gladia": {}}},
+        ),
+        ({"speech_to_text": "Default"}, {}),
+        ({"speech_to_text": {"provider": "Runpod"}}, {}),
+        (
+            {"bot_image": {"type": "image/png", "data": "iVBORw0KGgo="}},
+            {"bot_image": {"type": "image/png", "data": "iVBORw0KGgo="}},
+        ),
+        # No Attendee equivalent: not sent (Attendee refuses unknown fields).
+        (
+            {
+                "bot_image": "https://cdn.acme.test/bot.png",
+                "streaming_input": "wss://s.acme.test/in",
+                "streaming_output": "wss://s.acme.test/out",
+                "streaming_audio_frequency": "16khz",
+                "transcription_custom_parameters": {"a": 1},
+                "zoom_sdk_id": "id",
+                "zoom_sdk_pwd": "pwd",
+                "zoom_obf_token": "t",
+                "zoom_obf_token_url": "https://t.acme.test/",
+                "zoom_obf_token_user_id": "u",
+                "zoom_access_token_url": "https://t.acme.test/zak",
+            },
+            {},
+        ),
+        # Null and "" are unset.
+        ({"recording_mode": None, "enter_message": "", "webhook_url": None}, {}),
+    ],
+)
+def test_portable_keys_become_attendee_settings(acme, attendee, portable, expected):
+    remote = sent(acme, attendee, portable)
+    assert remote.extra == expected
+    bot = Bot.objects.get()
+    assert bot.config == portable  # stored as sent, whatever was translated
+
+
+def test_extra_joins_the_metadata_and_the_bots_own_metadata_wins(acme, attendee):
+    remote = sent(
+        acme,
+        attendee,
+        {"extra": {"customer": "C-1", "deal": "from extra", "n": 2}},
+        metadata={"deal": "D-1"},
+    )
+    bot = Bot.objects.get()
+    assert remote.metadata == {
+        "customer": "C-1",
+        "deal": "D-1",
+        "n": "2",
+        "calsync_bot_id": str(bot.pk),
+    }
+    assert remote.extra == {}
+
+
+def test_the_configs_own_attendee_settings_win_over_translated_ones(acme, attendee):
+    remote = sent(
+        acme,
+        attendee,
+        {
+            "recording_mode": "gallery_view",
+            "recording_settings": {"view": "speaker_view_no_sidebar", "resolution": "720p"},
+            "noone_joined_timeout": 120,
+            "silence_timeout": 30,
+            "automatic_leave_settings": {"silence_timeout_seconds": 600},
+            "enter_message": "Translated",
+            "bot_chat_message": {"message": "Own"},
+            "speech_to_text": "Gladia",
+            "transcription_settings": {"deepgram": {"language": "en"}},
+            "webhook_url": "https://hooks.acme.test/portable",
+            "webhooks": [
+                {"url": "https://hooks.acme.test/own", "triggers": ["transcript.update"]},
+                {"url": "https://hooks.acme.test/portable", "triggers": ["chat_messages.update"]},
+            ],
+        },
+    )
+    assert remote.extra == {
+        "recording_settings": {"view": "speaker_view_no_sidebar", "resolution": "720p"},
+        "automatic_leave_settings": {
+            "only_participant_in_meeting_timeout_seconds": 120,
+            "silence_timeout_seconds": 600,
+        },
+        "bot_chat_message": {"to": "everyone", "message": "Own"},
+        "transcription_settings": {"deepgram": {"language": "en"}},
+        "webhooks": [
+            {"url": "https://hooks.acme.test/own", "triggers": ["transcript.update"]},
+            {"url": "https://hooks.acme.test/portable", "triggers": ["chat_messages.update"]},
+        ],
+    }
+
+
+def test_a_translated_webhook_joins_the_configs_own_list(acme, attendee):
+    own = {"url": "https://hooks.acme.test/own", "triggers": ["transcript.update"]}
+    remote = sent(acme, attendee, {"webhook_url": "https://hooks.acme.test/bot", "webhooks": [own]})
+    assert remote.extra["webhooks"] == [
+        own,
+        {"url": "https://hooks.acme.test/bot", "triggers": ["bot.state_change"]},
+    ]
+
+
+def test_keys_that_are_not_portable_travel_untouched(acme, attendee):
+    config = {
+        "recording_mode": "audio_only",
+        "some_future_setting": {"nested": [1, {"x": None}]},
+        "zoom_settings": {"sdk": "web"},
+    }
+    remote = sent(acme, attendee, config)
+    assert remote.extra == {
+        "recording_settings": {"format": "mp3"},
+        "some_future_setting": {"nested": [1, {"x": None}]},
+        "zoom_settings": {"sdk": "web"},
+    }
+
+
 def test_a_new_join_time_is_patched(bot, attendee):
     push_bot(bot_id=bot.pk)
     Bot.objects.filter(pk=bot.pk).update(join_at=later(hours=5))
