@@ -1,4 +1,5 @@
 import copy
+import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -274,6 +275,21 @@ class AutoJoinRule(BaseModel):
     def __str__(self) -> str:
         return self.name
 
+    def upcoming_meetings(self, now):
+        """The meetings whose decision this rule may change: the upcoming meetings of its
+        calendar user, or for a project default those of every calendar user of the project."""
+        meetings = Meeting.objects.filter(is_deleted=False, end_time__gt=now)
+        if self.calendar_user_id is not None:
+            return meetings.filter(calendar__calendar_user_id=self.calendar_user_id)
+        return meetings.filter(project_id=self.project_id, calendar__calendar_user__isnull=False)
+
+    def mark_upcoming(self, now) -> int:
+        """Mark `upcoming_meetings` `needs_reconcile` in one UPDATE (the periodic drain,
+        bots/reconcile.py reconcile_pending, re-decides them even if nothing else does)."""
+        return (
+            self.upcoming_meetings(now).filter(needs_reconcile=False).update(needs_reconcile=True)
+        )
+
     def clean(self) -> None:
         """Every rule of a rule, for the admin's form and the API alike: field errors with a
         code (`invalid_timezone`, `window_end_before_start`, `unknown_weekday`,
@@ -283,9 +299,10 @@ class AutoJoinRule(BaseModel):
         def refuse(name: str, message: str, code: str) -> None:
             errors.setdefault(name, []).append(ValidationError(message, code=code))
 
-        self.name = self.name.strip() if isinstance(self.name, str) else self.name
-        if not self.name:
-            refuse("name", "A rule needs a name.", "blank")
+        if isinstance(self.name, str):
+            if self.name and not self.name.strip():  # "" is the field's own error
+                refuse("name", "A rule needs a name.", "blank")
+            self.name = self.name.strip()
         if isinstance(self.priority, int) and abs(self.priority) > rules.MAX_PRIORITY:
             refuse("priority", f"Between -{rules.MAX_PRIORITY} and {rules.MAX_PRIORITY}.", "range")
         if (
@@ -334,7 +351,7 @@ class AutoJoinRule(BaseModel):
                     return
                 if item not in cleaned:
                     cleaned.append(item)
-            setattr(self, name, cleaned)
+            setattr(self, name, sorted(cleaned) if name == "days_of_week" else cleaned)
 
         def keyword(item):
             if not isinstance(item, str) or not item.strip():
@@ -373,8 +390,6 @@ class AutoJoinRule(BaseModel):
         each("attendee_emails", rules.MAX_ITEMS, rules.normalize_address)
         each("meeting_platforms", len(rules.MEETING_PLATFORMS), platform)
         each("days_of_week", 7, weekday)
-        if isinstance(self.days_of_week, list):
-            self.days_of_week.sort()
 
     def _clean_when(self, refuse) -> None:
         try:
@@ -382,6 +397,8 @@ class AutoJoinRule(BaseModel):
         except ValidationError as exc:
             refuse("timezone", exc.messages[0], exc.code)
         start, end = self.time_window_start, self.time_window_end
+        if not all(value is None or isinstance(value, datetime.time) for value in (start, end)):
+            return  # not a time: the field's own error
         for name, value in (("time_window_start", start), ("time_window_end", end)):
             if value is not None and (value.second or value.microsecond):
                 refuse(name, "Use whole minutes (HH:MM).", "whole_minutes")
