@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 
 from projects.admin_utils import BigTableAdmin, masked_secret
 
-from . import services
+from . import formats, services
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -31,6 +31,12 @@ class EndpointHealthFilter(admin.SimpleListFilter):
 
 class WebhookEndpointForm(forms.ModelForm):
     url = forms.URLField(max_length=2000, assume_scheme="https")
+    # Left out of a post, the endpoint keeps its format (a new one gets the default).
+    format = forms.ChoiceField(
+        choices=formats.CHOICES,
+        required=False,
+        help_text="The wire format of the deliveries. Static headers are set through the API.",
+    )
     allow_private_addresses = forms.BooleanField(
         required=False,
         help_text="Deliver even when this URL resolves to a private, loopback or link-local "
@@ -40,7 +46,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     class Meta:
         model = WebhookEndpoint
-        fields = ["project", "url", "description", "event_types", "is_active"]
+        fields = ["project", "url", "description", "event_types", "format", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,6 +56,9 @@ class WebhookEndpointForm(forms.ModelForm):
         # Bound to the URL as saved now: ticked, staff approve exactly this URL.
         self.instance.allow_private_addresses = self.cleaned_data["allow_private_addresses"]
         return super().save(commit)
+
+    def clean_format(self) -> str:
+        return self.cleaned_data["format"] or self.instance.format
 
     def clean(self):
         cleaned = super().clean()
@@ -66,9 +75,18 @@ class WebhookEndpointForm(forms.ModelForm):
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
     form = WebhookEndpointForm
-    list_display = ["url", "project", "is_active", "failing_since", "disabled_reason", "created_at"]
+    list_display = [
+        "url",
+        "project",
+        "format",
+        "is_active",
+        "failing_since",
+        "disabled_reason",
+        "created_at",
+    ]
     list_filter = [
         EndpointHealthFilter,
+        "format",
         "is_active",
         ("private_addresses_url", admin.EmptyFieldListFilter),
         "project",
@@ -82,6 +100,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "url",
         "description",
         "event_types",
+        "format",
+        "static_headers_masked",
         "is_active",
         "allow_private_addresses",
         "disabled_reason",
@@ -94,6 +114,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = [
+        "static_headers_masked",
         "disabled_reason",
         "disabled_at",
         "failing_since",
@@ -103,6 +124,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    @admin.display(description="static headers")
+    def static_headers_masked(self, endpoint: WebhookEndpoint) -> str:
+        """The names only: the values are secrets (set through the API)."""
+        names = endpoint.static_header_names
+        return ", ".join(f"{name}: ••••••••" for name in names) if names else "— (none)"
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         endpoint = self.get_object(request, object_id)
@@ -123,6 +150,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             obj.disabled_at = None
             obj.failing_since = None
         super().save_model(request, obj, form, change)
+        if change and form.initial.get("format") != obj.format:
+            services.deliveries_fail_uncarried(endpoint=obj)
 
 
 class WebhookAttemptInline(admin.TabularInline):
@@ -148,7 +177,7 @@ class WebhookDeliveryAdmin(BigTableAdmin):
         "endpoint",
         "created_at",
     ]
-    list_filter = ["status", "event_type", "project"]
+    list_filter = ["status", "event_type", "endpoint__format", "project"]
     list_select_related = ["endpoint", "project"]
     search_fields = ["=id", "=event_id", "endpoint__url"]
     raw_id_fields = ["project", "endpoint"]

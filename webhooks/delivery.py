@@ -1,4 +1,5 @@
-"""One delivery attempt: claim it, sign, POST, log, and decide what happens next.
+"""One delivery attempt: claim it, render it in the endpoint's format (`formats.py`: body,
+signature, static headers), POST, log, and decide what happens next. The same for every format.
 
 Retry policy (at least once; receivers deduplicate on `webhook-id`):
 - 2xx: delivered.
@@ -13,7 +14,6 @@ Retry policy (at least once; receivers deduplicate on `webhook-id`):
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -21,14 +21,13 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from config import backoff, http, leases
 
+from . import formats
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .signing import signature_headers
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +62,6 @@ def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
     except (TypeError, ValueError):
         return None
     return max(at - now, timedelta(0)) if at.tzinfo else None
-
-
-def encode_body(payload: dict) -> str:
-    return json.dumps(payload, cls=DjangoJSONEncoder, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass
@@ -123,23 +118,23 @@ def attempt(*, delivery_id) -> WebhookAttempt | None:
 
 
 def send(delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, at: datetime) -> Result:
-    body = encode_body(delivery.payload)
-    headers = {
-        "Content-Type": "application/json",
-        **signature_headers(
-            message_id=str(delivery.event_id),
-            body=body,
-            signing_secrets=endpoint.signing_secrets(at),
-            at=at,
-        ),
-    }
+    try:
+        outgoing = formats.render(
+            message_id=str(delivery.event_id), payload=delivery.payload, endpoint=endpoint, at=at
+        )
+    except Exception as exc:  # a bug must not stop the retries
+        logger.exception("webhook delivery %s could not be rendered", delivery.pk)
+        return Result(
+            WebhookAttempt.Outcome.RETRYING, error=f"Internal error: {type(exc).__name__}"
+        )
+    hidden = endpoint.get_static_headers().values()
     allow_private = endpoint.allow_private_addresses or settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES
     try:
         response = http.request(
             "POST",
             endpoint.url,
-            data=body.encode(),
-            headers=headers,
+            data=outgoing.body,
+            headers=outgoing.headers,
             guard_private=not allow_private,
             timeout=settings.WEBHOOKS_TIMEOUT_SECONDS,
             max_bytes=RESPONSE_EXCERPT_BYTES,
@@ -153,7 +148,9 @@ def send(delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, at: datetime) 
             error=f"Timed out after {settings.WEBHOOKS_TIMEOUT_SECONDS} s.",
         )
     except requests.exceptions.RequestException as exc:
-        return Result(WebhookAttempt.Outcome.RETRYING, error=f"{type(exc).__name__}: {exc}")
+        return Result(
+            WebhookAttempt.Outcome.RETRYING, error=_hide(f"{type(exc).__name__}: {exc}", hidden)
+        )
     except Exception as exc:  # a bug must not stop the retries
         logger.exception("webhook delivery %s failed unexpectedly", delivery.pk)
         return Result(
@@ -161,7 +158,8 @@ def send(delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, at: datetime) 
         )
 
     status = response.status_code
-    excerpt = response.content.decode("utf-8", errors="replace")
+    # A receiver that echoes the request (a debugging bin) must not reveal the static headers.
+    excerpt = _hide(response.content.decode("utf-8", errors="replace"), hidden)
     if 200 <= status < 300:
         outcome = WebhookAttempt.Outcome.SUCCEEDED
     elif status in RETRYABLE_STATUSES or status >= 500 or 300 <= status < 400:
@@ -175,6 +173,14 @@ def send(delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, at: datetime) 
         error="" if outcome == WebhookAttempt.Outcome.SUCCEEDED else f"HTTP {status}",
         retry_after=parse_retry_after(response.headers.get("Retry-After"), now=at),
     )
+
+
+def _hide(text: str, values) -> str:
+    """The delivery log is shown in the API: a static header's value never gets there, even
+    inside an HTTP library's message."""
+    for value in values:
+        text = text.replace(value, "[hidden]")
+    return text
 
 
 def record(

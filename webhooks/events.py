@@ -1,8 +1,9 @@
 """The catalogue of webhook event types and the builders of their `data`.
 
 Emit with `webhooks.services.emit_event(project=..., event_type=events.X, data=events.x(...))`.
-Every delivered body is the envelope `{"id", "event", "timestamp", "data"}` (see
-`envelope()`); `id` is also the `webhook-id` header, stable across retries.
+The outbox stores the envelope `{"id", "event", "timestamp", "data"}` (see `envelope()`); `id`
+is also the `webhook-id` header, stable across retries. That is the body of a `standard`
+endpoint; `formats.py` reshapes it for the peers' formats when it is sent.
 
 Shapes follow the APIs our customers already consume: Recall (`calendar.update`,
 `calendar.sync_events`, bot status events), Attendee (`calendar.state_change`,

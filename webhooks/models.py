@@ -1,3 +1,4 @@
+import json
 import uuid
 from datetime import datetime
 
@@ -8,11 +9,12 @@ from django.db import models
 from projects.fields import EncryptedTextField
 from projects.models import BaseModel, Project
 
+from . import formats
 from .signing import generate_secret
 
 
 class WebhookEndpoint(BaseModel):
-    """A customer URL that receives signed event notifications."""
+    """A customer URL that receives signed event notifications, in its format (`formats.py`)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="webhook_endpoints")
     url = models.URLField(max_length=2000)
@@ -24,8 +26,18 @@ class WebhookEndpoint(BaseModel):
     event_types = models.JSONField(
         default=list,
         blank=True,
-        help_text='Event types to send ("bot.*" for a whole family); empty means all.',
+        help_text='Event types to send ("bot.*" for a whole family); empty means every type '
+        "the endpoint's format carries.",
     )
+    format = models.CharField(
+        max_length=20,
+        choices=formats.CHOICES,
+        default=formats.STANDARD,
+        help_text="The wire format of the deliveries: ours (Standard Webhooks) or a peer's.",
+    )
+    # A JSON object of header names and values (`formats.clean_static_headers`); the values
+    # are often secrets, hence encrypted.
+    static_headers = EncryptedTextField(help_text="Headers added to every delivery (JSON).")
     is_active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
     disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -53,8 +65,8 @@ class WebhookEndpoint(BaseModel):
         return self.url
 
     def clean(self) -> None:
-        """The rule the API applies, for the admin's form too: a list of known event types or
-        families."""
+        """The rules the API applies, for the admin's form too: a list of known event types or
+        families, which the endpoint's format carries."""
         from .events import EVENT_TYPE_FILTERS
 
         if not isinstance(self.event_types, list) or not all(
@@ -67,6 +79,7 @@ class WebhookEndpoint(BaseModel):
                 {"event_types": f"Unknown event types: {', '.join(unknown)[:200]}."}
             )
         self.event_types = sorted(set(self.event_types))
+        formats.check_event_types(self.format, self.event_types)
 
     @property
     def allow_private_addresses(self) -> bool:
@@ -81,12 +94,27 @@ class WebhookEndpoint(BaseModel):
         self.private_addresses_url = self.url if allowed else ""
 
     def wants(self, event_type: str) -> bool:
-        if not self.is_active:
+        if not self.is_active or not formats.get(self.format).can_carry(event_type):
             return False
         if not self.event_types:
             return True
         family = event_type.split(".", 1)[0] + ".*"
         return event_type in self.event_types or family in self.event_types
+
+    def get_static_headers(self) -> dict[str, str]:
+        return json.loads(self.static_headers) if self.static_headers else {}
+
+    def set_static_headers(self, headers: dict[str, str]) -> None:
+        self.static_headers = json.dumps(headers) if headers else ""
+
+    @property
+    def static_header_names(self) -> list[str]:
+        return sorted(self.get_static_headers())
+
+    @property
+    def receiver_secret(self) -> str:
+        """The signing secret as the receivers of this endpoint's format paste it."""
+        return formats.get(self.format).receiver_secret(self.secret)
 
     def signing_secrets(self, at: datetime) -> list[str]:
         secrets = [self.secret]

@@ -3,10 +3,20 @@ from rest_framework import serializers
 
 from config.api.serializers import StrictSerializer
 
-from . import events
+from . import events, formats
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MAX_ROTATION_OVERLAP_SECONDS = 7 * 24 * 3600
+
+
+FORMAT_HELP = (
+    "The wire format: `standard` (Standard Webhooks: our envelope, `webhook-*`/`svix-*` "
+    "signature headers, every event type), `meetingbaas_v1` (Meeting BaaS v1's "
+    "`{event, data}`, `calendar.sync_events` only, unsigned: add the header v1 echoes to "
+    "`static_headers`) or `attendee` (Attendee's envelope and `X-Webhook-Signature`, the "
+    "`calendar.events_update` and `calendar.state_change` triggers). `webhook.test` reaches "
+    "every format."
+)
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -14,6 +24,12 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Staff allowed this exact URL to reach a private address (set in the admin). "
         "Changing the URL ends the allowance.",
+    )
+    format = serializers.ChoiceField(choices=formats.CHOICES, read_only=True, help_text=FORMAT_HELP)
+    static_header_names = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The names of the static headers; their values are never shown.",
     )
 
     class Meta:
@@ -23,6 +39,8 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "url",
             "description",
             "event_types",
+            "format",
+            "static_header_names",
             "is_active",
             "disabled_reason",
             "disabled_at",
@@ -37,12 +55,32 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
 class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
     secret = serializers.CharField(
-        read_only=True, help_text="The signing secret. Shown once: store it now."
+        source="receiver_secret",
+        read_only=True,
+        help_text="The signing secret, as the endpoint's receivers use it: `whsec_...` for "
+        "Standard Webhooks, the plain base64 key (no `whsec_`) for Attendee, whose receivers "
+        "base64-decode it. Shown once: store it now.",
     )
 
     class Meta(WebhookEndpointSerializer.Meta):
         fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
         read_only_fields = fields
+
+
+class StringField(serializers.CharField):
+    """A JSON string only: a number is refused rather than turned into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+SECRET_HELP = (
+    "Optional: the secret the receiver already verifies with (`whsec_<base64>`, or the plain "
+    "base64 secret Attendee's dashboard shows), 24 to 64 bytes once decoded, so the receiver "
+    "keeps working unchanged."
+)
 
 
 class WebhookEndpointInputSerializer(StrictSerializer):
@@ -55,12 +93,30 @@ class WebhookEndpointInputSerializer(StrictSerializer):
         child=serializers.ChoiceField(choices=events.EVENT_TYPE_FILTERS),
         required=False,
         max_length=len(events.EVENT_TYPE_FILTERS),
-        help_text='Event types to receive, or families such as "bot.*"; empty: every type.',
+        help_text='Event types to receive, or families such as "bot.*"; empty: every type the '
+        "format carries.",
     )
     is_active = serializers.BooleanField(required=False)
+    format = serializers.ChoiceField(choices=formats.CHOICES, required=False, help_text=FORMAT_HELP)
+    static_headers = serializers.DictField(
+        child=StringField(trim_whitespace=False, allow_blank=True),
+        required=False,
+        write_only=True,
+        help_text='Headers sent with every delivery, e.g. `{"x-meeting-baas-api-key": '
+        '"..."}` for a Meeting BaaS v1 receiver. Write-only: responses show only '
+        "`static_header_names`. Replaces the endpoint's static headers; `{}` removes them. At "
+        f"most {formats.MAX_STATIC_HEADERS}; printable ASCII values; the headers the service "
+        "sets (Content-Type, Host, User-Agent, signatures) cannot be replaced.",
+    )
 
     def validate_event_types(self, value: list[str]) -> list[str]:
         return sorted(set(value))
+
+
+class WebhookEndpointCreateSerializer(WebhookEndpointInputSerializer):
+    secret = serializers.CharField(
+        max_length=200, required=False, write_only=True, help_text=SECRET_HELP
+    )
 
 
 class RotateSecretInputSerializer(StrictSerializer):
@@ -68,7 +124,11 @@ class RotateSecretInputSerializer(StrictSerializer):
         min_value=0,
         max_value=MAX_ROTATION_OVERLAP_SECONDS,
         default=24 * 3600,
-        help_text="How long the old secret keeps signing beside the new one (default 24 h).",
+        help_text="How long the old secret keeps signing beside the new one (default 24 h; "
+        "Standard Webhooks only).",
+    )
+    secret = serializers.CharField(
+        max_length=200, required=False, write_only=True, help_text=SECRET_HELP
     )
 
 

@@ -23,9 +23,9 @@ from config.errors import DomainError
 from projects.models import Project
 
 from . import delivery as delivery_attempts
-from . import events, queueing
+from . import events, formats, queueing
 from .models import WebhookDelivery, WebhookEndpoint
-from .signing import generate_secret
+from .signing import generate_secret, parse_secret
 
 DEFAULT_ROTATION_OVERLAP = timedelta(hours=24)
 SWEEP_BATCH = 1000
@@ -55,7 +55,7 @@ def emit_events(
             )
     endpoints = list(
         WebhookEndpoint.objects.filter(project=project, is_active=True).only(
-            "id", "is_active", "event_types"
+            "id", "is_active", "event_types", "format"
         )
     )
     batch = []
@@ -141,28 +141,46 @@ def endpoint_create(
     description: str = "",
     event_types: list[str] | None = None,
     is_active: bool = True,
+    format: str = formats.STANDARD,
+    static_headers: dict[str, str] | None = None,
+    secret: str | None = None,
 ) -> WebhookEndpoint:
-    """A new endpoint with a new signing secret (`endpoint.secret`, shown to the caller once)."""
+    """A new endpoint with a new signing secret (`endpoint.secret`, shown to the caller once),
+    or with the `secret` its receiver already verifies with (`signing.parse_secret`)."""
     validate_endpoint_url(url)
-    return WebhookEndpoint.objects.create(
+    event_types = list(event_types or [])
+    formats.check_event_types(format, event_types)
+    endpoint = WebhookEndpoint(
         project=project,
         url=url,
         description=description,
-        event_types=list(event_types or []),
+        event_types=event_types,
         is_active=is_active,
+        format=format,
     )
+    endpoint.set_static_headers(formats.clean_static_headers(static_headers or {}))
+    if secret is not None:
+        endpoint.secret = parse_secret(secret)
+    endpoint.save()
+    return endpoint
 
 
 @transaction.atomic
 def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
-    """Change `url`, `description`, `event_types`, `is_active`. Enabling an endpoint clears
-    the reason it was disabled and its failure streak."""
+    """Change `url`, `description`, `event_types`, `is_active`, `format` or `static_headers`
+    (replaced as a whole; `{}` removes them). Enabling an endpoint clears the reason it was
+    disabled and its failure streak. A new format fails the pending deliveries it does not
+    carry: its receiver would not understand them."""
     if "url" in changes and changes["url"] != endpoint.url:
         # Staff approved the old URL, not this one: the new one is checked like any other.
         endpoint.allow_private_addresses = False
         validate_endpoint_url(changes["url"])
+    if "static_headers" in changes:
+        endpoint.set_static_headers(formats.clean_static_headers(changes.pop("static_headers")))
+    previous_format = endpoint.format
     for name, value in changes.items():
         setattr(endpoint, name, value)
+    formats.check_event_types(endpoint.format, endpoint.event_types)
     if changes.get("is_active"):
         endpoint.disabled_reason = ""
         endpoint.disabled_at = None
@@ -170,15 +188,38 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     elif changes.get("is_active") is False and not endpoint.disabled_at:
         endpoint.disabled_at = timezone.now()
     endpoint.save()
+    if endpoint.format != previous_format:
+        deliveries_fail_uncarried(endpoint=endpoint)
     return endpoint
+
+
+def deliveries_fail_uncarried(*, endpoint: WebhookEndpoint) -> None:
+    """After a change of format: the pending deliveries the new format does not carry fail
+    (they would reach a receiver that does not understand them)."""
+    carrier = formats.get(endpoint.format)
+    if carrier.carries is None:
+        return
+    WebhookDelivery.objects.filter(
+        endpoint=endpoint, status=WebhookDelivery.Status.PENDING
+    ).exclude(event_type__in=carrier.carries).update(
+        status=WebhookDelivery.Status.FAILED,
+        next_attempt_at=None,
+        error=f"The endpoint's format became {endpoint.format}, which does not carry this event.",
+        updated_at=timezone.now(),
+    )
 
 
 @transaction.atomic
 def endpoint_rotate_secret(
-    *, endpoint: WebhookEndpoint, overlap: timedelta = DEFAULT_ROTATION_OVERLAP
+    *,
+    endpoint: WebhookEndpoint,
+    overlap: timedelta = DEFAULT_ROTATION_OVERLAP,
+    secret: str | None = None,
 ) -> WebhookEndpoint:
-    """A new signing secret (`endpoint.secret`, shown once). The old one keeps signing, beside
-    the new one, for `overlap`; zero retires it at once."""
+    """A new signing secret (`endpoint.secret`, shown once), or the given `secret` (one the
+    receiver already has). The old one keeps signing, beside the new one, for `overlap` (Standard
+    Webhooks only: an Attendee signature is made with the newest secret); zero retires it at
+    once."""
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if overlap > timedelta(0):
         endpoint.previous_secret = endpoint.secret
@@ -186,7 +227,7 @@ def endpoint_rotate_secret(
     else:
         endpoint.previous_secret = ""
         endpoint.previous_secret_expires_at = None
-    endpoint.secret = generate_secret()
+    endpoint.secret = generate_secret() if secret is None else parse_secret(secret)
     endpoint.save()
     return endpoint
 

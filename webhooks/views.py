@@ -19,6 +19,7 @@ from .serializers import (
     EventTypeSerializer,
     RotateSecretInputSerializer,
     WebhookDeliverySerializer,
+    WebhookEndpointCreateSerializer,
     WebhookEndpointInputSerializer,
     WebhookEndpointSerializer,
     WebhookEndpointWithSecretSerializer,
@@ -36,7 +37,7 @@ class DeliveryPagination(CursorPagination):
 
 class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     """Webhook endpoints of the caller's project. The signing secret is in the response to
-    create and rotate_secret only."""
+    create and rotate_secret only; static header values are never in a response."""
 
     queryset = WebhookEndpoint.objects.all()
     serializer_class = WebhookEndpointSerializer
@@ -49,10 +50,11 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(
-        request=WebhookEndpointInputSerializer, responses={201: WebhookEndpointWithSecretSerializer}
+        request=WebhookEndpointCreateSerializer,
+        responses={201: WebhookEndpointWithSecretSerializer},
     )
     def create(self, request):
-        data = WebhookEndpointInputSerializer(data=request.data)
+        data = WebhookEndpointCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = services.endpoint_create(project=request_project(request), **data.validated_data)
         return Response(
@@ -90,12 +92,14 @@ class WebhookEndpointViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def rotate_secret(self, request, pk=None):
-        """A new signing secret, shown once; the old one keeps signing for `overlap_seconds`."""
+        """A new signing secret (or the given one), shown once; the old one keeps signing for
+        `overlap_seconds`."""
         data = RotateSecretInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = services.endpoint_rotate_secret(
             endpoint=self.get_object(),
             overlap=timedelta(seconds=data.validated_data["overlap_seconds"]),
+            secret=data.validated_data.get("secret"),
         )
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
 
