@@ -47,20 +47,45 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Malformed Authorization header: use 'Token <key>'."
             )
-        api_key = (
-            ApiKey.objects.active()
-            .select_related("project")
-            .filter(key_hash=ApiKey.digest(header[1]))
-            .first()
-        )
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
-        api_key.touch()
-        bind_log_context(project_id=str(api_key.project_id))
-        return ProjectPrincipal(api_key.project), api_key
+        return authenticate_api_key(header[1])
 
     def authenticate_header(self, request) -> str:
         return "Token"
+
+
+def authenticate_api_key(raw_key: str) -> tuple[ProjectPrincipal, ApiKey]:
+    """The caller of an API key, whichever header brought it; unknown or revoked is a 401."""
+    api_key = (
+        ApiKey.objects.active()
+        .select_related("project")
+        .filter(key_hash=ApiKey.digest(raw_key))
+        .first()
+    )
+    if api_key is None:
+        raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
+    api_key.touch()
+    bind_log_context(project_id=str(api_key.project_id))
+    return ProjectPrincipal(api_key.project), api_key
+
+
+class MeetingBaasApiKeyAuthentication(authentication.BaseAuthentication):
+    """`x-meeting-baas-api-key: <API key>`, the header Meeting BaaS v1 clients send (the
+    Meeting BaaS compatible surface, `calendars/meetingbaas_v1/`). The key is one of ours."""
+
+    header = "x-meeting-baas-api-key"
+
+    def authenticate(self, request):
+        raw_key = request.headers.get(self.header)
+        if raw_key is None:
+            return None
+        raw_key = raw_key.strip()
+        if not raw_key:
+            raise exceptions.AuthenticationFailed(f"The {self.header} header is empty.")
+        return authenticate_api_key(raw_key)
+
+    def authenticate_header(self, request) -> str:
+        # Any value makes DRF answer 401 (not 403) to a request without credentials.
+        return f'ApiKey header="{self.header}"'
 
 
 class HasProject(permissions.BasePermission):
@@ -85,4 +110,17 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Token <API key>` (`Bearer <API key>` is accepted too). Keys are "
             "created with `manage.py create_project` or `POST /api/v1/api_keys/`.",
+        }
+
+
+class MeetingBaasApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = MeetingBaasApiKeyAuthentication
+    name = "MeetingBaasApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": MeetingBaasApiKeyAuthentication.header,
+            "description": "An API key of ours, as Meeting BaaS v1 clients send theirs.",
         }
