@@ -253,16 +253,20 @@ def calendar_create(
 def calendar_update(
     *,
     calendar: Calendar,
+    client_id: str | None = None,
     client_secret: str | None = None,
     refresh_token: str | None = None,
     metadata: dict | None = None,
 ) -> Calendar:
-    """Change metadata and/or credentials. New credentials, in one transaction: the calendar's
-    upcoming bots are cancelled, the credentials swapped, the sync state cleared and a full
-    resync queued (which schedules the bots again). A disconnected calendar reconnects so."""
+    """Change metadata and/or credentials. New credentials (a new OAuth client counts), in one
+    transaction: the calendar's upcoming bots are cancelled, the credentials swapped, the sync
+    state cleared and a full resync queued (which schedules the bots again). A disconnected
+    calendar reconnects so."""
     new_credentials = (
-        client_secret is not None and client_secret != calendar.oauth_client_secret
-    ) or (refresh_token is not None and refresh_token != calendar.refresh_token)
+        (client_id is not None and client_id != calendar.oauth_client_id)
+        or (client_secret is not None and client_secret != calendar.oauth_client_secret)
+        or (refresh_token is not None and refresh_token != calendar.refresh_token)
+    )
     if new_credentials:
         stop_push_channels(calendars=Calendar.objects.filter(pk=calendar.pk))
     with transaction.atomic():
@@ -275,6 +279,8 @@ def calendar_update(
             calendar.save(update_fields=["metadata", "updated_at"])
             return calendar
         previous_state = calendar.state
+        if client_id is not None:
+            calendar.oauth_client_id = client_id
         calendar.reset_credentials(client_secret=client_secret, refresh_token=refresh_token)
         calendar.save()
         # The full resync rewrites (and so reconciles) every meeting it still finds.
