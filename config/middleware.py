@@ -26,8 +26,12 @@ REQUEST_ID_HEADER = "X-Request-ID"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 
+# The API, and the peer-compatible surfaces mounted beside it (/compat/meetingbaas/).
+API_PREFIXES = ("/api/", "/compat/")
+
+
 def is_api_path(path: str) -> bool:
-    return path.startswith("/api/")
+    return path.startswith(API_PREFIXES)
 
 
 class RequestIdMiddleware:
