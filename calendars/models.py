@@ -288,14 +288,24 @@ class Calendar(BaseModel):
         except ValidationError as exc:
             raise ValidationError({"metadata": exc.messages}) from None
 
-    def set_state(self, state: str, *, failure: dict | None = None) -> None:
-        """Move to `state`, recording why in the history. Caller saves."""
+    def set_state(self, state: str, *, failure: dict | None = None) -> dict:
+        """Move to `state`, recording why in the history; `updated_at` moves with it (clients
+        poll it to see a state change). Caller saves; returns the fields written, for a caller
+        that stores them with an UPDATE, which skips `auto_now` (the sync engine)."""
+        now = timezone.now()
         self.state = state
         self.connection_failure_data = failure
         self.state_history = [
             *self.state_history,
-            {"state": state, "at": timezone.now().isoformat(), "failure": failure},
+            {"state": state, "at": now.isoformat(), "failure": failure},
         ]
+        self.updated_at = now
+        return {
+            "state": state,
+            "connection_failure_data": failure,
+            "state_history": self.state_history,
+            "updated_at": now,
+        }
 
     def mark_disconnected(self, error: Exception) -> None:
         """The provider refused us for good: stop syncing until the credentials change. The push

@@ -142,8 +142,7 @@ def _sync(calendar: Calendar, owner: str, result: SyncResult) -> None:
             "connection_failure_data": None,  # a retried failure is over
         }
         if calendar.state != Calendar.State.CONNECTED:
-            calendar.set_state(Calendar.State.CONNECTED)
-            updates.update(state=calendar.state, state_history=calendar.state_history)
+            updates.update(calendar.set_state(Calendar.State.CONNECTED))
         # Fenced like every write: nothing is stored once the lease is no longer ours.
         fence(calendar.pk, owner, **updates)
         for name, value in updates.items():
