@@ -20,7 +20,8 @@ class BotPagination(CursorPagination):
 
 
 class BotViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
-    """The project's bots, scheduled from calendar meetings, with their status history."""
+    """The project's bots, scheduled from calendar meetings, with their status history. The
+    server API mounts it with create and delete (`calendars/server_api/views.py`)."""
 
     queryset = selectors.bot_queryset()
     serializer_class = BotSerializer

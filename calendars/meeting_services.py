@@ -73,6 +73,15 @@ def _check_schedulable(meeting: Meeting, *, all_occurrences: bool) -> None:
             raise ScheduleError(code, message)
 
 
+def _key_taken() -> ScheduleError:
+    # A 400 naming the field, as Attendee answers a taken key (its clients check for it).
+    return ScheduleError(
+        "deduplication_key_conflict",
+        "Another scheduled bot of this project uses this deduplication key.",
+        field="deduplication_key",
+    )
+
+
 def _check_key(meeting: Meeting, key: str | None, *, own: BotSchedule | None, targets) -> None:
     if not key:
         return
@@ -85,11 +94,7 @@ def _check_key(meeting: Meeting, key: str | None, *, own: BotSchedule | None, ta
         .exclude(meetings__in=targets)
     )
     if taken.exists() or live.exists():
-        raise ScheduleError(
-            "deduplication_key_conflict",
-            "Another scheduled bot of this project uses this deduplication key.",
-            409,
-        )
+        raise _key_taken()
 
 
 def _series_schedule(meeting: Meeting) -> BotSchedule | None:
@@ -110,11 +115,7 @@ def _save(schedule: BotSchedule) -> None:
         with transaction.atomic():
             schedule.save()
     except IntegrityError:  # the same key taken concurrently
-        raise ScheduleError(
-            "deduplication_key_conflict",
-            "Another scheduled bot of this project uses this deduplication key.",
-            409,
-        ) from None
+        raise _key_taken() from None
 
 
 @transaction.atomic
@@ -228,3 +229,70 @@ def meeting_unschedule_bot(*, meeting: Meeting, all_occurrences: bool = False) -
     else:
         BotSchedule.objects.filter(meeting=meeting).delete()
     return _reconcile(targets)
+
+
+# --- The same requests by bot (Attendee's POST and DELETE /api/v1/bots) -----------------------
+
+
+@transaction.atomic
+def meeting_bot_create(
+    *,
+    meeting: Meeting,
+    bot_name: str,
+    bot_config: dict | None = None,
+    deduplication_key: str | None = None,
+) -> Bot:
+    """`meeting_schedule_bot` for this one meeting, then its bot, made by the reconciliation
+    that ends the request. The caller asked for a bot object: a request that gives the meeting
+    no bot now (its calendar is connecting or disconnected, recording is turned off for it) is
+    refused (`bot_not_created`, 409) and leaves nothing behind."""
+    meeting_schedule_bot(
+        meeting=meeting,
+        bot_name=bot_name,
+        bot_config=bot_config,
+        deduplication_key=deduplication_key,
+    )
+    bot = Bot.objects.live().filter(meetings=meeting).first()
+    if bot is None:
+        reason = Meeting.objects.values_list("will_record_reason", flat=True).get(pk=meeting.pk)
+        raise ScheduleError("bot_not_created", f"No bot can be scheduled now. {reason}", 409)
+    return bot
+
+
+@transaction.atomic
+def bot_unschedule(*, bot: Bot) -> Bot:
+    """Remove a bot requested through the API, by bot: `meeting_unschedule_bot` for every
+    meeting it serves that has an API schedule, and reconciliation cancels it. Idempotent: a
+    cancelled bot is returned as it is. Refused (409), changing nothing: a bot handed to its
+    runner (`bot_already_dispatched`) or ended (`bot_terminal`), and a bot that other
+    meetings still need, because recording preferences or an override record them
+    (`bot_not_scheduled_by_api`)."""
+    # Calendars first, then the bot: the order reconciliation takes its locks in.
+    meetings = Meeting.objects.filter(bots=bot).order_by("pk")
+    Calendar.objects.lock(meetings.values_list("calendar_id", flat=True))
+    bot = Bot.objects.select_for_update(of=("self",)).get(pk=bot.pk)
+    if bot.status == Bot.Status.CANCELLED:
+        return bot
+    if bot.is_terminal:
+        raise ScheduleError("bot_terminal", f"The bot is `{bot.status}`.", 409)
+    if bot.status != Bot.Status.SCHEDULED:
+        raise ScheduleError(
+            "bot_already_dispatched",
+            f"The bot is `{bot.status}`: it was handed to its runner and can no longer be "
+            "unscheduled.",
+            409,
+        )
+    for meeting in attach_schedules(list(meetings)):
+        schedule = meeting.effective_schedule
+        if schedule is not None and schedule.enabled:
+            meeting_unschedule_bot(meeting=meeting)
+    bot.refresh_from_db()
+    if bot.status != Bot.Status.CANCELLED:
+        raise ScheduleError(
+            "bot_not_scheduled_by_api",
+            "The bot records its meetings because of recording preferences or a per-meeting "
+            "override (Recall Calendar V1), not a bot scheduled through this API: change those "
+            "instead.",
+            409,
+        )
+    return bot

@@ -174,15 +174,32 @@ def calendar_drop_push_channel(*, calendar_id) -> None:
 
 
 class CalendarError(DomainError):
-    """A calendar request refused; a conflict names the other calendar (`errors.existing_id`)."""
+    """A calendar request refused; a conflict names the other calendar (`errors.existing_id`)
+    and may name the input field it is about (`errors.<field>`)."""
 
-    def __init__(self, code: str, message: str, status: int = 400, *, existing_id=None):
-        errors = {"existing_id": str(existing_id)} if existing_id else None
-        super().__init__(code, message, status, errors=errors)
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        status: int = 400,
+        *,
+        existing_id=None,
+        field_errors: dict | None = None,
+    ):
+        errors = dict(field_errors or {})
+        if existing_id:
+            errors["existing_id"] = str(existing_id)
+        super().__init__(code, message, status, errors=errors or None)
         self.existing_id = existing_id
 
 
+# Attendee's words for the field error.
+DEDUPLICATION_KEY_TAKEN = "A calendar with this deduplication key already exists in this project."
+
+
 def _dedup_conflict(project_id, deduplication_key: str | None) -> CalendarError | None:
+    """A 400 naming the field, as Attendee answers (`{"deduplication_key": [...]}`), so its
+    clients' checks hold; the other calendar's id comes along."""
     if deduplication_key is None:
         return None
     existing = (
@@ -195,8 +212,9 @@ def _dedup_conflict(project_id, deduplication_key: str | None) -> CalendarError 
     return CalendarError(
         "deduplication_key_conflict",
         f"A calendar with this deduplication key already exists in this project: {existing}.",
-        409,
+        400,
         existing_id=existing,
+        field_errors={"deduplication_key": [DEDUPLICATION_KEY_TAKEN]},
     )
 
 

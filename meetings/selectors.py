@@ -27,6 +27,7 @@ def event_filter(
     queryset: QuerySet[Meeting],
     *,
     now: datetime | None = None,
+    event_id=None,
     calendar_id=None,
     calendar_deduplication_key: str | None = None,
     updated_at_gte: datetime | None = None,
@@ -41,13 +42,17 @@ def event_filter(
     meeting_platform: str | None = None,
 ) -> QuerySet[Meeting]:
     now = now or timezone.now()
+    if event_id is not None:
+        queryset = queryset.filter(pk=event_id)
     if calendar_id is not None:
         queryset = queryset.filter(calendar_id=calendar_id)
     if calendar_deduplication_key is not None:
         queryset = queryset.filter(calendar__deduplication_key=calendar_deduplication_key)
     if updated_at_gte is not None:
         queryset = queryset.filter(updated_at__gte=updated_at_gte, updated_at__lte=feed_cap(now))
-    status = status or ("all" if updated_at_gte is not None else "upcoming")
+    # A feed must see every change, a lookup by id its event, ended or not.
+    lookup = updated_at_gte is not None or event_id is not None
+    status = status or ("all" if lookup else "upcoming")
     if status == "upcoming":
         queryset = queryset.filter(end_time__gt=now)
     elif status == "past":

@@ -1,5 +1,8 @@
 """Server API wire format (Attendee / Meeting BaaS / Aitronos style). Shapes only, no rules."""
 
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -46,7 +49,8 @@ class CalendarCreateSerializer(StrictSerializer):
         max_length=2000,
         required=False,
         allow_null=True,
-        help_text="Unique within the project: a second create with it is a 409.",
+        help_text="Unique within the project: a second create with it is a 400 "
+        "`deduplication_key_conflict` (`errors.deduplication_key`, `errors.existing_id`).",
     )
     external_id = ExternalIdField(
         required=False,
@@ -89,6 +93,15 @@ class CalendarSerializer(serializers.ModelSerializer):
             "calendar_user",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "state": {
+                "help_text": "`connected` or `disconnected` (Attendee's values), and "
+                "`connecting`: created or given new credentials, until the first sync with "
+                "them makes it `connected` or `disconnected`. Not reported as `connected`: "
+                "nothing has been checked yet. A client that tests for `disconnected` (the "
+                "state Attendee signals) is unaffected."
+            }
+        }
 
     def get_platform_uuid(self, calendar: Calendar) -> str | None:
         return calendar.platform_calendar_id or None
@@ -168,6 +181,11 @@ ORDERINGS = ["start_time", "end_time", "updated_at", "created_at"]
 
 
 class EventFilterSerializer(StrictSerializer):
+    event_id = serializers.UUIDField(
+        required=False,
+        help_text="This event only (Attendee's single-event lookup): an empty list when no "
+        "event of the project has this id. `status` defaults to `all` with it.",
+    )
     calendar_id = serializers.UUIDField(required=False)
     calendar_deduplication_key = serializers.CharField(max_length=2000, required=False)
     updated_at_gte = serializers.DateTimeField(
@@ -186,8 +204,8 @@ class EventFilterSerializer(StrictSerializer):
     status = serializers.ChoiceField(
         choices=["upcoming", "past", "all"],
         required=False,
-        help_text="upcoming (not ended; the default), past, or all. With updated_at_gte the "
-        "default is all: a feed must see every change.",
+        help_text="upcoming (not ended; the default), past, or all. With updated_at_gte or "
+        "event_id the default is all: a feed must see every change, a lookup its event.",
     )
     is_deleted = serializers.BooleanField(required=False, allow_null=True, default=None)
     ical_uid = serializers.CharField(max_length=1024, required=False)
@@ -310,6 +328,89 @@ class BotCreateSerializer(_BotConfigSerializer):
         BOT_CONFIG_MAX_BYTES, "Sent to the bot backend with the bot (merged over the project's)."
     )
     deduplication_key = serializers.CharField(max_length=1900, required=False, allow_null=True)
+
+
+# Attendee's bot settings, which its clients send at the top level of a bot create. They travel
+# in `bot_config` (the attendee backend sends the keys of bot_config at the top level again).
+ATTENDEE_BOT_SETTINGS = (
+    "automatic_leave_settings",
+    "bot_chat_message",
+    "bot_image",
+    "callback_settings",
+    "debug_settings",
+    "external_media_storage_settings",
+    "google_meet_settings",
+    "recording_settings",
+    "rtmp_settings",
+    "teams_settings",
+    "transcription_settings",
+    "voice_agent_settings",
+    "webhooks",
+    "websocket_settings",
+    "zoom_settings",
+)
+
+# Fields of Attendee's bot create that a bot for a calendar event does not take, and why.
+NOT_WITH_EVENT = {
+    "meeting_url": "Not accepted with calendar_event_id: the bot joins the calendar event's "
+    "meeting URL.",
+    "join_at": "Not accepted with calendar_event_id: the bot joins at the calendar event's "
+    "start (minus the project's lead time) and follows its moves.",
+    "metadata": "Not supported: bots of calendar events carry no metadata here (the bot's "
+    "`calendar_meetings` name its events).",
+}
+
+
+class EventBotCreateSerializer(BotCreateSerializer):
+    """Attendee's bot create (`POST /api/v1/bots`), for a calendar event."""
+
+    calendar_event_id = serializers.UUIDField(
+        help_text="The event (`GET /api/v1/calendar_events`) the bot is for: its meeting URL "
+        "and start time are the bot's."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for name in ATTENDEE_BOT_SETTINGS:
+            fields[name] = serializers.JSONField(
+                required=False,
+                allow_null=True,
+                help_text=f"Attendee's `{name}`; stored in `bot_config`.",
+            )
+        return fields
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            # Attendee clients may send the fields they do not use as null: only a value is
+            # refused.
+            refused = {
+                name: [message]
+                for name, message in NOT_WITH_EVENT.items()
+                if data.get(name) is not None
+            }
+            if refused:
+                raise serializers.ValidationError(refused)
+            data = {name: value for name, value in data.items() if name not in NOT_WITH_EVENT}
+        return super().to_internal_value(data)
+
+    def validate(self, data: dict) -> dict:
+        settings = {
+            name: value
+            for name in ATTENDEE_BOT_SETTINGS
+            if (value := data.pop(name, None)) is not None
+        }
+        config = data.get("bot_config") or {}
+        twice = sorted(set(settings) & set(config))
+        if twice:
+            raise serializers.ValidationError(
+                {name: ["Given twice, here and in bot_config: send one."] for name in twice}
+            )
+        if settings:
+            try:
+                data["bot_config"] = self.validate_bot_config({**config, **settings})
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"bot_config": exc.messages}) from None
+        return data
 
 
 class BotUpdateSerializer(_BotConfigSerializer):

@@ -1,13 +1,17 @@
 """Server API: calendars with customer-owned OAuth credentials, their events, bots per event,
 calendar users. Thin: validate, call a service or selector, serialize."""
 
+from collections.abc import Mapping
+
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from bots import selectors as bot_selectors
+from bots import views as bot_views
+from bots.serializers import BotSerializer
 from calendars import meeting_services, services
 from calendars.models import Calendar, CalendarUser
 from config.api.exceptions import ApiError
@@ -16,6 +20,7 @@ from config.api.pagination import CursorPagination
 from config.api.schema import error_response
 from meetings import selectors
 from meetings.bot_schedules import attach_schedules
+from meetings.models import Meeting
 from projects.authentication import request_project
 from projects.scoping import ProjectScopedMixin
 
@@ -27,6 +32,7 @@ from .serializers import (
     CalendarFilterSerializer,
     CalendarSerializer,
     CalendarUpdateSerializer,
+    EventBotCreateSerializer,
     EventFilterSerializer,
     EventSerializer,
     RawCalendarsRequestSerializer,
@@ -92,17 +98,18 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         request=CalendarCreateSerializer,
         responses={
             201: CalendarSerializer,
-            409: error_response(
-                "`deduplication_key_conflict` (the other calendar's id in "
-                "`errors.existing_id`) or `calendar_user_platform_taken`."
+            400: error_response(
+                "`deduplication_key_conflict`: another calendar of the project has this key "
+                "(`errors.deduplication_key`, and its id in `errors.existing_id`)."
             ),
+            409: error_response("`calendar_user_platform_taken`."),
         },
     )
     def create(self, request):
         """Returns at once in state `connecting`; the first sync runs in the background and
         makes it `connected` or `disconnected` (with `connection_failure_data`). Errors:
-        `deduplication_key_conflict` (409, `errors.existing_id`), `calendar_user_platform_taken`
-        (409)."""
+        `deduplication_key_conflict` (400, as Attendee: `errors.deduplication_key`, plus
+        `errors.existing_id`), `calendar_user_platform_taken` (409)."""
         data = CalendarCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
@@ -208,7 +215,8 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     )
     def list(self, request):
         """Cursor pagination, at most 100 per page. `updated_at_gte` is a change feed: poll
-        with the newest `updated_at` you received and no change is ever skipped."""
+        with the newest `updated_at` you received and no change is ever skipped. `event_id`
+        finds one event (Attendee): a list of it, or an empty list."""
         query = EventFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)
@@ -246,13 +254,18 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         request=BotCreateSerializer,
         responses={
             200: EventSerializer(many=True),
-            409: error_response("`deduplication_key_conflict`."),
+            400: error_response(
+                "`event_ended`, `event_has_no_meeting_url`, `event_cancelled`, "
+                "`event_is_all_day`; `deduplication_key_conflict` (`errors.deduplication_key`)."
+            ),
         },
         description="Schedule a bot for this event (all_occurrences=true: every current and "
         "future instance of its series, including instances synced later). Scheduling again "
-        "replaces the settings. The bot follows moves and cancellations. Errors: "
-        "`event_ended`, `event_has_no_meeting_url`, `event_cancelled`, `event_is_all_day` "
-        "(400); `deduplication_key_conflict` (409). Returns the updated events.",
+        "replaces the settings. The bot follows moves and cancellations. Errors (400): "
+        "`event_ended`, `event_has_no_meeting_url`, `event_cancelled`, `event_is_all_day`, "
+        "`deduplication_key_conflict` (another bot of the project has the key; "
+        "`errors.deduplication_key`, as Attendee answers). Returns the updated events. "
+        "`POST /api/v1/bots` with `calendar_event_id` does the same for one event.",
     )
     @extend_schema(
         methods=["patch"],
@@ -260,9 +273,10 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         request=BotUpdateSerializer,
         responses={
             200: EventSerializer(many=True),
-            409: error_response("`deduplication_key_conflict`."),
+            400: error_response("`bot_not_scheduled`, `deduplication_key_conflict`."),
         },
-        description="Change the scheduled bot's settings. Error: `bot_not_scheduled` (400).",
+        description="Change the scheduled bot's settings. Errors (400): `bot_not_scheduled`, "
+        "`deduplication_key_conflict` (`errors.deduplication_key`).",
     )
     @extend_schema(
         methods=["delete"],
@@ -312,3 +326,97 @@ class CalendarUserViewSet(ProjectScopedMixin, mixins.ListModelMixin, viewsets.Ge
         """Deletes the user, its calendars and their events; their bots are cancelled."""
         services.calendar_user_delete(calendar_user=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BotViewSet(bot_views.BotViewSet):
+    """The project's bots (`bots/views.py`), plus Attendee's way to put a bot on a calendar
+    event and to take it off, over the same services as `/calendar_events/{id}/bot/`. Mounted
+    here, not in `bots/urls.py`: creating and deleting go through the calendar services, a
+    layer above the bots app."""
+
+    @extend_schema(
+        request=EventBotCreateSerializer,
+        responses={
+            201: BotSerializer,
+            400: error_response(
+                "`calendar_event_id_required` (bots are only scheduled for calendar events); "
+                "`event_ended`, `event_has_no_meeting_url`, `event_cancelled`, "
+                "`event_is_all_day`; `deduplication_key_conflict` (`errors.deduplication_key`)."
+            ),
+            404: error_response("`calendar_event_id` names no event of this project."),
+            409: error_response(
+                "`bot_not_created`: the event gets no bot now (its calendar is connecting or "
+                "disconnected, or recording is turned off for it); nothing is stored."
+            ),
+        },
+        description="Attendee's bot create with `calendar_event_id`: the bot joins the event's "
+        "meeting URL at its start (minus the project's lead time) and follows its moves and "
+        "cancellation. `meeting_url`, `join_at` and `metadata` are refused; Attendee's settings "
+        "(`transcription_settings`, `recording_settings`, ...) are stored in `bot_config`. "
+        "The same service as `POST /calendar_events/{id}/bot/`, so one event has one bot: a "
+        "second create for an event replaces the settings of its bot and answers that bot "
+        "again (a `deduplication_key` another bot of the project holds is refused, as in "
+        "Attendee). The bot exists when this answers (201).",
+        examples=[
+            OpenApiExample(
+                "A bot for a calendar event",
+                request_only=True,
+                value={
+                    "calendar_event_id": "5f0c7d2e-8b1a-4c36-9a57-2f4e1d9b6c03",
+                    "bot_name": "Notetaker",
+                    "transcription_settings": {"deepgram": {"language": "en"}},
+                    "deduplication_key": "5f0c7d2e-8b1a-4c36-9a57-2f4e1d9b6c03",
+                },
+            )
+        ],
+    )
+    def create(self, request):
+        project = request_project(request)
+        if isinstance(request.data, Mapping) and request.data.get("calendar_event_id") in (
+            None,
+            "",
+        ):
+            raise ApiError(
+                "calendar_event_id_required",
+                "calsync schedules bots for calendar events only: send `calendar_event_id` "
+                "(an id from GET /api/v1/calendar_events). Bots for a bare `meeting_url` are "
+                "not managed here.",
+                status.HTTP_400_BAD_REQUEST,
+            )
+        body = EventBotCreateSerializer(data=request.data, context={"project": project})
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
+        meeting = Meeting.objects.filter(
+            project=project, pk=fields.pop("calendar_event_id")
+        ).first()
+        if meeting is None:
+            raise ApiError(
+                "not_found",
+                "Calendar event not found.",
+                status.HTTP_404_NOT_FOUND,
+                errors={"calendar_event_id": ["No event of this project has this id."]},
+            )
+        bot = meeting_services.meeting_bot_create(meeting=meeting, **fields)
+        return Response(
+            self.get_serializer(self.get_queryset().get(pk=bot.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: BotSerializer,
+            409: error_response(
+                "`bot_already_dispatched` (handed to its runner), `bot_terminal` (ended), "
+                "`bot_not_scheduled_by_api` (recording preferences or an override record its "
+                "meetings)."
+            ),
+        },
+        description="Attendee's unschedule: the bot's events lose their bot request (as "
+        "`DELETE /calendar_events/{id}/bot/`, for this occurrence only) and the bot is "
+        "cancelled. Only a `scheduled` bot. Idempotent: a cancelled bot answers 200 as it is "
+        "(the bot object, `status: cancelled`, where Attendee answers an empty 200).",
+    )
+    def destroy(self, request, pk=None):
+        bot = meeting_services.bot_unschedule(bot=self.get_object())
+        return Response(self.get_serializer(self.get_queryset().get(pk=bot.pk)).data)

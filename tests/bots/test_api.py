@@ -165,15 +165,28 @@ def test_authentication_is_required(anon, acme):
         anon.get("/api/v1/bots/"),
         anon.get(f"/api/v1/bots/{bot.pk}/"),
         anon.post(f"/api/v1/bots/{bot.pk}/status/", {"code": "done"}, format="json"),
+        anon.post("/api/v1/bots/", {"calendar_event_id": str(bot.pk)}, format="json"),
+        anon.delete(f"/api/v1/bots/{bot.pk}/"),
     ):
         assert response.status_code == 401
         assert response.json()["code"] == "not_authenticated"
 
 
-def test_read_only(acme):
+def test_writes_are_for_calendar_bots_only(acme):
+    """Create and delete are Attendee's, for bots of calendar events
+    (tests/server_api/test_attendee_compat.py); a bot made otherwise is not theirs to remove,
+    and a bot is never edited through this route."""
     bot = BotFactory(project=acme.project)
-    assert acme.client.delete(f"/api/v1/bots/{bot.pk}/").status_code == 405
-    assert acme.client.post("/api/v1/bots/", {}, format="json").status_code == 405
+    response = acme.client.delete(f"/api/v1/bots/{bot.pk}/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "bot_not_scheduled_by_api"
+    bot.refresh_from_db()
+    assert bot.status == Bot.Status.SCHEDULED
+    response = acme.client.post("/api/v1/bots/", {}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "calendar_event_id_required"
+    assert acme.client.patch(f"/api/v1/bots/{bot.pk}/", {}, format="json").status_code == 405
+    assert acme.client.put(f"/api/v1/bots/{bot.pk}/", {}, format="json").status_code == 405
 
 
 def test_list_query_count_does_not_grow(acme, django_assert_num_queries):

@@ -86,12 +86,16 @@ def test_create_second_calendar_for_user_same_platform_conflicts(acme):
     assert Calendar.objects.count() == 1
 
 
-def test_duplicate_deduplication_key_is_409_with_existing_id(acme, globex):
+def test_duplicate_deduplication_key_is_400_with_field_and_existing_id(acme, globex):
     first = create(acme, deduplication_key="k1").json()
     response = create(acme, deduplication_key="k1", external_id="new-user")
-    assert response.status_code == 409
+    # 400 naming the field, as Attendee answers; our code and the other calendar's id too.
+    assert response.status_code == 400
     body = response.json()
     assert body["code"] == "deduplication_key_conflict"
+    assert body["errors"]["deduplication_key"] == [
+        "A calendar with this deduplication key already exists in this project."
+    ]
     assert body["errors"]["existing_id"] == first["id"]
     assert first["id"] in body["message"]
     # No partial state: the calendar user of the refused request was not created.

@@ -153,21 +153,23 @@ def test_bad_bot_requests_are_400(acme, calendar, body, query, field):
     assert not BotSchedule.objects.exists()
 
 
-def test_conflicting_deduplication_key_is_409(acme, calendar):
+def test_conflicting_deduplication_key_is_400_with_field(acme, calendar):
     first, second = meeting(calendar, hours=1), meeting(calendar, hours=2)
     acme.client.post(bot_url(first), {"bot_name": "A", "deduplication_key": "k"}, format="json")
     response = acme.client.post(
         bot_url(second), {"bot_name": "A", "deduplication_key": "k"}, format="json"
     )
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert response.json()["code"] == "deduplication_key_conflict"
+    assert list(response.json()["errors"]) == ["deduplication_key"]
     assert live_bots(second) == []
     # A live bot made elsewhere with that key conflicts too.
     BotFactory(project=acme.project, deduplication_key="manual")
     response = acme.client.post(
         bot_url(second), {"bot_name": "A", "deduplication_key": "manual"}, format="json"
     )
-    assert response.status_code == 409
+    assert response.status_code == 400
+    assert response.json()["code"] == "deduplication_key_conflict"
 
 
 def test_all_occurrences_covers_series_and_instances_synced_later(acme, calendar):
@@ -237,12 +239,12 @@ def test_series_can_be_scheduled_from_a_past_instance(acme, calendar):
     assert live_bots(past) == [] and len(live_bots(future)) == 1
 
 
-def test_patch_to_a_taken_deduplication_key_is_409(acme, calendar):
+def test_patch_to_a_taken_deduplication_key_is_400(acme, calendar):
     first, second = meeting(calendar, hours=1), meeting(calendar, hours=2)
     acme.client.post(bot_url(first), {"bot_name": "A", "deduplication_key": "k1"}, format="json")
     acme.client.post(bot_url(second), {"bot_name": "B", "deduplication_key": "k2"}, format="json")
     response = acme.client.patch(bot_url(second), {"deduplication_key": "k1"}, format="json")
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert response.json()["code"] == "deduplication_key_conflict"
     assert [b.deduplication_key for b in live_bots(second)] == ["k2"]
     response = acme.client.patch(bot_url(second), {"colour": "red"}, format="json")
