@@ -398,7 +398,8 @@ class MeetingBaasBotParam2Serializer(StrictSerializer):
         max_length=1900,
         required=False,
         allow_null=True,
-        help_text="Unique among the project's scheduled bots (409 otherwise).",
+        help_text="Unique among the project's scheduled bots (`deduplication_key_conflict` "
+        "otherwise).",
     )
     bot_image = _text("bot_image")
     enter_message = _text("enter_message")

@@ -50,9 +50,6 @@ PROVIDER_REFUSED = error_response(
 PROVIDER_DOWN = error_response(
     "The provider could not be reached or failed (`provider_unavailable`, `rate_limited`)."
 )
-SCHEDULE_CONFLICT = error_response(
-    "`deduplication_key_conflict`: another scheduled bot of the project has this key."
-)
 
 
 def _operation(name: str) -> str:
@@ -320,12 +317,13 @@ class CalendarEventViewSet(MeetingBaasViewSet):
         operation_id=_operation("schedule_record_event"),
         parameters=[MeetingBaasBotQuerySerializer],
         request=MeetingBaasBotParam2Serializer,
-        responses={200: MeetingBaasEventSerializer(many=True), 409: SCHEDULE_CONFLICT},
+        responses=MeetingBaasEventSerializer(many=True),
         examples=examples.SCHEDULE_BOT,
         description="Schedules a bot for this event (all_occurrences=true: every current and "
         "future instance of its series). Scheduling again replaces the settings; the bot "
         "follows moves and cancellations. Errors: `event_ended`, `event_has_no_meeting_url`, "
-        "`event_cancelled`, `event_is_all_day` (400); `deduplication_key_conflict` (409). "
+        "`event_cancelled`, `event_is_all_day` (400); `deduplication_key_conflict` (a key "
+        "another scheduled bot of the project has). "
         "Returns the updated events.",
     )
     @extend_schema(
@@ -333,11 +331,11 @@ class CalendarEventViewSet(MeetingBaasViewSet):
         operation_id=_operation("patch_bot"),
         parameters=[MeetingBaasBotQuerySerializer],
         request=MeetingBaasBotParam3Serializer,
-        responses={200: MeetingBaasEventSerializer(many=True), 409: SCHEDULE_CONFLICT},
+        responses=MeetingBaasEventSerializer(many=True),
         examples=examples.PATCH_BOT,
         description="Changes the scheduled bot's settings: the keys sent with a value replace "
-        "its own, the others keep theirs. Error: `bot_not_scheduled` (400). Returns the "
-        "updated events.",
+        "its own, the others keep theirs. Errors: `bot_not_scheduled` (400), "
+        "`deduplication_key_conflict`. Returns the updated events.",
     )
     @extend_schema(
         methods=["delete"],

@@ -10,7 +10,7 @@ from django.utils import timezone
 from bots.models import Bot
 from calendars.models import Calendar
 from meetings.models import Meeting
-from tests.fakes.calendar_model import Attendee, Conference, Person, Recurrence
+from tests.fakes.calendar_model import Attendee, Conference, EventSpec, Person, Recurrence
 
 from .conftest import EMAIL
 
@@ -230,3 +230,66 @@ def test_meeting_baas_client_flow(mb, acme, fake, provider, credentials, events,
     assert not Meeting.objects.filter(calendar_id=calendar["uuid"]).exists()
     assert live_bots(acme.project).count() == 0
     assert mb.call("resync_all") == {"synced_calendars": [], "errors": []}
+
+
+def test_events_page_by_cursor(mb, fake, credentials):
+    """At most 100 events a page; `next` is a cursor the client sends back as it is."""
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=2)
+    fake.add_events(
+        EMAIL,
+        [
+            EventSpec(
+                summary=f"Call {n:03}",
+                start=start + timedelta(hours=n),
+                end=start + timedelta(hours=n, minutes=30),
+                conference=ZOOM,
+            )
+            for n in range(130)
+        ],
+    )
+    calendar = mb.call("create_calendar", body=credentials)["calendar"]
+    mb.call("resync_all")
+
+    pages, cursor = [], None
+    while True:
+        query = {"calendar_id": calendar["uuid"], **({"cursor": cursor} if cursor else {})}
+        page = mb.call("list_events", query=query)
+        pages.append([event["name"] for event in page["data"]])
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert [len(page) for page in pages] == [100, 30]
+    assert [name for page in pages for name in page] == [f"Call {n:03}" for n in range(130)]
+
+
+def test_update_to_a_new_oauth_client(mb, acme, fake, credentials):
+    """PATCH with another OAuth client of the customer (a refresh token is bound to its
+    client): the calendar keeps its uuid and syncs with the new client."""
+    calendar = mb.call("create_calendar", body=credentials)["calendar"]
+    mb.call("resync_all")
+    client = fake.add_client()
+    body = {
+        **credentials,
+        "oauth_client_id": client.client_id,
+        "oauth_client_secret": client.client_secret,
+        "oauth_refresh_token": fake.grant(EMAIL, client_id=client.client_id),
+    }
+    assert (
+        mb.call("update_calendar", uuid=calendar["uuid"], body=body)["calendar"]["uuid"]
+        == (calendar["uuid"])
+    )
+    stored = Calendar.objects.get(pk=calendar["uuid"])
+    assert stored.oauth_client_id == client.client_id
+    assert stored.state == Calendar.State.CONNECTING
+    assert mb.call("resync_all") == {"synced_calendars": [calendar["uuid"]], "errors": []}
+    assert Calendar.objects.get(pk=calendar["uuid"]).state == Calendar.State.CONNECTED
+
+
+def test_resync_all_lists_failures(mb, fake, credentials):
+    good = mb.call("create_calendar", body=credentials)["calendar"]
+    bad = mb.call("create_calendar", body={**credentials, "oauth_refresh_token": "1//unknown"})
+    bad = bad["calendar"]
+    body = mb.call("resync_all_internal")
+    assert body["synced_calendars"] == [good["uuid"]]
+    assert [uuid for uuid, _ in body["errors"]] == [bad["uuid"]]
+    assert body["errors"][0][1]
