@@ -66,6 +66,19 @@ def test_every_operation_of_theirs_is_served(raw_schema):
         assert {"MeetingBaasApiKey": []} in operation["security"]
 
 
+def test_mounting_the_surface_renames_none_of_the_apis_operations(raw_schema):
+    # Operation ids and default tags follow the path after SCHEMA_PATH_PREFIX (/api): a mount
+    # beside it must not move the common prefix (clients generate names from these ids).
+    ids = {
+        operation["operationId"]
+        for item in raw_schema["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    assert {"v1_api_keys_destroy", "v1_calendar_user_destroy", "v1_calendars_create"} <= ids
+    assert not {name for name in ids if name.startswith("api_")}
+
+
 def test_component_names_do_not_meet_the_server_apis(raw_schema):
     used = {name for _, _, operation in ours(raw_schema) for name in refs(operation)}
     schemas = raw_schema["components"]["schemas"]
