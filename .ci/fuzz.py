@@ -10,8 +10,10 @@ user whose Google calendar (at the loopback Google fake) is synced, so meetings 
 server-API calendar and a webhook endpoint pointing at a loopback receiver. The service is then
 started with the Procfile's `web` command (gunicorn) on 127.0.0.1, and Schemathesis runs every
 phase over `/api/schema/` with a fixed seed: API-key operations with the project's key, the
-Calendar V1 token operations with a calendar auth token minted through the API. It fails on any
-5xx and on any response that does not match the schema (status, content type, headers, body).
+Meeting BaaS v1 compatible operations (/compat/meetingbaas/) with the same key in their
+`x-meeting-baas-api-key` header, the Calendar V1 token operations with a calendar auth token
+minted through the API. It fails on any 5xx and on any response that does not match the schema
+(status, content type, headers, body).
 
 Operations left out, and why: `DELETE /api/v1/api_keys/{id}/` (it could revoke the run's own key
 and turn the rest of the run into 401s) and `DELETE /api/v1/calendar/user/` (it deletes the
@@ -270,6 +272,7 @@ def seed(google, microsoft, receiver) -> dict:
             str(endpoint.pk),
         ],
         "delivery_ids": [str(delivery.pk)],
+        "calendar_ids": [str(calendar.pk), str(server_calendar.pk)],
     }
     connections.close_all()
     return ids
@@ -340,15 +343,19 @@ def write_config(path: Path, *, base: str, ids: dict, token: str, args) -> None:
             ("meeting-ids", ids["meeting_ids"]),
             ("object-ids", ids["object_ids"]),
             ("delivery-ids", ids["delivery_ids"]),
+            ("calendar-ids", ids["calendar_ids"]),
         )
         if values
     )
+    # The Meeting BaaS surface names its path ids `uuid`, and its event list needs a calendar.
     bindings = "".join(
-        f'"path.{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n'
+        f'"{parameter}" = {{ dictionary = "{name}", probability = 0.5 }}\n'
         for parameter, name in (
-            ("meeting_id", "meeting-ids"),
-            ("id", "object-ids"),
-            ("delivery_id", "delivery-ids"),
+            ("path.meeting_id", "meeting-ids"),
+            ("path.id", "object-ids"),
+            ("path.uuid", "object-ids"),
+            ("path.delivery_id", "delivery-ids"),
+            ("query.calendar_id", "calendar-ids"),
         )
         if ids[name.replace("-", "_")]
     )
@@ -374,6 +381,9 @@ auto-signup = false
 {bindings}
 [auth.openapi.ApiKey]
 api_key = {toml_string("Token " + ids["api_key"])}
+
+[auth.openapi.MeetingBaasApiKey]
+api_key = {toml_string(ids["api_key"])}
 
 [auth.openapi.CalendarAuthToken]
 api_key = {toml_string(token)}
