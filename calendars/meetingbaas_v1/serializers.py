@@ -223,7 +223,10 @@ class MeetingBaasBotParamSerializer(serializers.Serializer):
             provider, api_key = speech.get("provider"), speech.get("api_key")
         else:
             provider, api_key = speech, None
-        stored = {name: settings.get(name) for name in self.fields}
+        stored = {
+            name: value if _fits(field, value := settings.get(name)) else None
+            for name, field in self.fields.items()
+        }
         stored.update(
             bot_name=schedule.bot_name,
             deduplication_key=schedule.deduplication_key,
@@ -232,9 +235,20 @@ class MeetingBaasBotParamSerializer(serializers.Serializer):
             # Meeting BaaS' stored form always has a string here.
             webhook_url=settings.get("webhook_url") or "",
         )
-        if not isinstance(stored["bot_image"], str):
-            stored["bot_image"] = None
         return super().to_representation(stored)
+
+
+def _fits(field: serializers.Field, value) -> bool:
+    """Whether a stored setting has the type Meeting BaaS' form gives it. One that does not (a
+    backend's own image object; a row from before the portable settings were checked) reads
+    as null rather than break the event."""
+    if value is None or isinstance(field, serializers.JSONField):
+        return True
+    if isinstance(field, EnumField):
+        return value in field.choices
+    if isinstance(field, serializers.IntegerField):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
 
 
 class MeetingBaasEventSerializer(serializers.ModelSerializer):

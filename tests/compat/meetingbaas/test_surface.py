@@ -385,6 +385,23 @@ def test_a_bot_scheduled_through_the_server_api_reads_as_a_bot_param(acme, mb, e
     assert "transcription_settings" not in bot_param
 
 
+def test_settings_stored_before_they_were_checked_read_as_null(mb, event):
+    BotSchedule.objects.create(
+        project=event.project,
+        calendar=event.calendar,
+        meeting=event,
+        bot_name="Old",
+        bot_config={"noone_joined_timeout": "soon", "recording_mode": 4, "enter_message": 1},
+    )
+    bot_param = mb.call("get_event", uuid=event.pk)["bot_param"]
+    assert bot_param["bot_name"] == "Old"
+    assert [bot_param[k] for k in ("noone_joined_timeout", "recording_mode", "enter_message")] == [
+        None,
+        None,
+        None,
+    ]
+
+
 def test_patch_bot_keeps_what_is_not_sent(mb, event):
     mb.call(
         "schedule_record_event",
