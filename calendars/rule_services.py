@@ -4,13 +4,17 @@ The API surfaces (server API, the Recall V1 token extension, Aitronos's meeting-
 adapters over these functions; the rules themselves live in meetings/rules.py and
 meetings.models.AutoJoinRule (validation), their place in the decision in meetings/decisions.py.
 
-A change is saved together with a `needs_reconcile` mark on every meeting it may re-decide (the
-upcoming meetings of the rule's calendar user, or of every calendar user of the project for a
-project default), in one transaction and one UPDATE; then the marked meetings of those
-calendars are reconciled at once (bots/reconcile.py reconcile_pending: in batches, bots created
-and cancelled in bulk, `bot.*` webhooks as for any decision change). If that reconciliation
-fails, the marks stay and the periodic drain finishes it within a minute: the rule change itself
-is never lost or half applied.
+A change re-decides every meeting it may change, through the reconciliation every other
+decision change uses (bots/reconcile.py: bots created in bulk, `bot.*` webhooks):
+- a calendar user's rule: the user's upcoming meetings are reconciled in the change's own
+  transaction, as a preference change is (calendar_user_update): the rule and the decisions
+  commit together or not at all. Marking them `needs_reconcile` first would rewrite each
+  meeting row (and every index of the table) twice more: a quarter of the time for 10,000
+  meetings (bench/bench_rules.py);
+- a project default, which may reach every calendar of the project: its change and a
+  `needs_reconcile` mark on those meetings (one UPDATE) commit together, then the marked
+  meetings are drained calendar by calendar in batches (reconcile_pending, failures isolated
+  per calendar); what a failure leaves marked, the periodic drain finishes within a minute.
 
 Refusals are RuleError (a DomainError, 400): the code of the first field error
 (`invalid_timezone`, `window_end_before_start`, `unknown_weekday`, `regex_too_expensive`, ...,
@@ -31,6 +35,7 @@ from bots.reconcile import (
     MEETING_FIELDS,
     RULE_MEETING_FIELDS,
     decide_meeting,
+    reconcile_meetings,
     reconcile_pending,
     rule_sets,
 )
@@ -128,12 +133,20 @@ def _owner_lock(project: Project, calendar_user: CalendarUser | None) -> None:
         Project.objects.select_for_update().filter(pk=project.pk).first()
 
 
-def _redecide(rule: AutoJoinRule) -> None:
-    """After commit: reconcile what `AutoJoinRule.mark_upcoming` marked, calendar by calendar."""
+def _redecide(rule: AutoJoinRule, now: datetime) -> bool:
+    """In the change's transaction: a calendar user's upcoming meetings are reconciled at once;
+    a project default's are marked (True: drain them after commit, `_drain`)."""
     if rule.calendar_user_id is not None:
-        calendars = Calendar.objects.filter(calendar_user_id=rule.calendar_user_id)
-    else:
-        calendars = Calendar.objects.filter(project_id=rule.project_id, calendar_user__isnull=False)
+        upcoming = rule.upcoming_meetings(now).values_list("pk", flat=True)
+        reconcile_meetings(meeting_ids=list(upcoming))
+        return False
+    rule.mark_upcoming(now)
+    return True
+
+
+def _drain(rule: AutoJoinRule) -> None:
+    """After commit: reconcile what a project default's change marked, calendar by calendar."""
+    calendars = Calendar.objects.filter(project_id=rule.project_id, calendar_user__isnull=False)
     calendar_ids = sorted(calendars.values_list("pk", flat=True), key=str)
     if calendar_ids:
         reconcile_pending(calendar_ids=calendar_ids)
@@ -150,8 +163,9 @@ def _save(rule: AutoJoinRule) -> AutoJoinRule:
             if owned.count() >= MAX_RULES:
                 raise RuleError("too_many_rules", f"At most {MAX_RULES} rules per owner.")
         rule.save()
-        rule.mark_upcoming(now)
-    _redecide(rule)
+        marked = _redecide(rule, now)
+    if marked:
+        _drain(rule)
     return rule
 
 
@@ -177,9 +191,10 @@ def rule_delete(*, rule: AutoJoinRule) -> None:
     now = timezone.now()
     with transaction.atomic():
         _owner_lock(rule.project, rule.calendar_user)
-        rule.mark_upcoming(now)
         AutoJoinRule.objects.filter(pk=rule.pk).delete()
-    _redecide(rule)
+        marked = _redecide(rule, now)
+    if marked:
+        _drain(rule)
 
 
 # --- Dry run ------------------------------------------------------------------------------------
