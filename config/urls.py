@@ -21,6 +21,5 @@ urlpatterns = [
     path("api/v1/", include("calendars.recall_v1.urls")),
     path("api/v1/", include("calendars.urls")),
     path("api/v1/", include("calendars.server_api.urls")),
-    path("api/v1/", include("bots.urls")),
     path("compat/meetingbaas/", include("calendars.meetingbaas_v1.urls")),
 ]

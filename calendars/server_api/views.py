@@ -331,7 +331,7 @@ class CalendarUserViewSet(ProjectScopedMixin, mixins.ListModelMixin, viewsets.Ge
 class BotViewSet(bot_views.BotViewSet):
     """The project's bots (`bots/views.py`), plus Attendee's way to put a bot on a calendar
     event and to take it off, over the same services as `/calendar_events/{id}/bot/`. Mounted
-    here, not in `bots/urls.py`: creating and deleting go through the calendar services, a
+    here, not in the bots app: creating and deleting go through the calendar services, a
     layer above the bots app."""
 
     @extend_schema(
