@@ -311,6 +311,8 @@ class AutoJoinRule(BaseModel):
             and self.calendar_user.project_id != self.project_id
         ):
             refuse("calendar_user", "Belongs to another project.", "wrong_project")
+        if self.calendar_provider == "":
+            self.calendar_provider = None
         self._clean_lists(refuse)
         self._clean_when(refuse)
         self._clean_bot(refuse)

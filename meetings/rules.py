@@ -46,6 +46,7 @@ from __future__ import annotations
 import re
 import re._constants as sre
 import re._parser as sre_parse
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -166,8 +167,8 @@ def _paths(items) -> int:
             low, high, body = arg
             if high == sre.MAXREPEAT or high > MAX_REPEAT_BOUND:
                 raise _too_expensive(
-                    f"use a bounded repeat such as {{0,{MAX_REPEAT_BOUND}}} instead of *, + "
-                    "or a larger bound"
+                    f"use a bounded repeat such as {{0,50}} (at most {MAX_REPEAT_BOUND}) "
+                    "instead of *, + or {n,}"
                 )
             if high > 1 and _has_repeat(body):
                 raise _too_expensive("repeats inside repeats are not allowed")
@@ -193,8 +194,11 @@ def check_pattern(pattern) -> re.Pattern:
         raise _too_expensive(f"longer than {MAX_PATTERN_CHARS} characters")
     source = _strip_dot_star(pattern)
     try:
-        parsed = sre_parse.parse(source, re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError) as exc:
+        with warnings.catch_warnings():
+            # "Possible nested set" and kin: syntax whose meaning a later Python changes.
+            warnings.simplefilter("error", FutureWarning)
+            parsed = sre_parse.parse(source, re.IGNORECASE)
+    except (re.error, RecursionError, OverflowError, FutureWarning) as exc:
         raise ValidationError(
             f"Not a valid regular expression: {exc}.", code="invalid_regex"
         ) from None

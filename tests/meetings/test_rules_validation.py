@@ -5,8 +5,11 @@ from datetime import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meetings.models import AutoJoinRule, Meeting
+from meetings.rules import check_pattern
 from tests.admin_forms import admin_form
 from tests.factories import CalendarFactory, CalendarUserFactory, MeetingFactory
 
@@ -199,3 +202,20 @@ def staff_client(client, django_user_model):
     staff = django_user_model.objects.create_superuser("staff", "staff@example.com", "pw-123456")
     client.force_login(staff)
     return client
+
+
+REGEX_ALPHABET = st.sampled_from(list("ab.*+?|()[]{}0123456789,^$\\dws-=<!:"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(REGEX_ALPHABET, max_size=40))
+def test_any_pattern_is_accepted_or_refused_with_a_code(pattern):
+    """Whatever a client sends, the check answers with a field error, never a crash; what it
+    accepts compiles and searches a long text of the worst kind quickly (no backtracking
+    blow-up: at most MAX_PATTERN_PATHS tries per position)."""
+    try:
+        compiled = check_pattern(pattern)
+    except ValidationError as exc:
+        assert exc.code in {"invalid_regex", "regex_too_expensive"}
+    else:
+        compiled.search("a" * 5_000 + "b")
