@@ -374,7 +374,7 @@ MEETING_FIELDS = (
     "will_record_reason",
 )
 # What auto-join rules read besides, loaded only for batches whose users have rules.
-RULE_FIELDS = ("title", "description", "organizer_email")
+RULE_MEETING_FIELDS = ("title", "description", "organizer_email")
 # Secrets would be decrypted for nothing.
 CALENDAR_NOT_LOADED = (
     "refresh_token",
@@ -415,13 +415,13 @@ def _meetings(selected, calendars: dict) -> list[Meeting]:
 
 
 def _with_rule_fields(meetings: list[Meeting]) -> list[Meeting]:
-    """Load what auto-join rules read besides (RULE_FIELDS) in one query for the batch."""
+    """Load what auto-join rules read besides (RULE_MEETING_FIELDS) in one query for the batch."""
     values = Meeting.objects.filter(pk__in=[meeting.pk for meeting in meetings]).values_list(
-        "pk", *RULE_FIELDS
+        "pk", *RULE_MEETING_FIELDS
     )
     by_id = {row[0]: row[1:] for row in values}
     for meeting in meetings:
-        for name, value in zip(RULE_FIELDS, by_id[meeting.pk], strict=True):
+        for name, value in zip(RULE_MEETING_FIELDS, by_id[meeting.pk], strict=True):
             setattr(meeting, name, value)
     return meetings
 
