@@ -126,11 +126,12 @@ def rule_build(
 def _owner_lock(project: Project, calendar_user: CalendarUser | None) -> None:
     """Lock the rules' owner (the calendar user, or the project for its defaults): counts and
     concurrent changes of one owner's rules go one at a time. The calendar user's row comes
-    before its calendars, as in calendar_user_update."""
+    before its calendars, as in calendar_user_update. FOR NO KEY UPDATE, the lock an UPDATE of
+    the row takes: rows that refer to it (meetings, bots) can still be inserted meanwhile."""
     if calendar_user is not None:
-        CalendarUser.objects.select_for_update().filter(pk=calendar_user.pk).first()
+        CalendarUser.objects.select_for_update(no_key=True).filter(pk=calendar_user.pk).first()
     else:
-        Project.objects.select_for_update().filter(pk=project.pk).first()
+        Project.objects.select_for_update(no_key=True).filter(pk=project.pk).first()
 
 
 def _redecide(rule: AutoJoinRule, now: datetime) -> bool:
