@@ -312,9 +312,10 @@ def _checks(rule) -> tuple:
         platforms = frozenset(rule.meeting_platforms)
         checks.append(lambda f: f.meeting.meeting_platform in platforms)
     low, high = rule.min_attendees or 0, rule.max_attendees
-    if low or high is not None:
-        high = MAX_ATTENDEES * 100 if high is None else high
+    if high is not None:
         checks.append(lambda f: low <= len(f.meeting.attendees or ()) <= high)
+    elif low:
+        checks.append(lambda f: len(f.meeting.attendees or ()) >= low)
     zone = ZoneInfo(rule.timezone or "UTC")
     if rule.days_of_week and len(set(rule.days_of_week)) < 7:
         days = frozenset(rule.days_of_week)
