@@ -21,11 +21,10 @@ What a rule matches (every condition that is set must hold; an empty list or nul
 - `keywords`: any of them occurs in the title or description, case-insensitively (Unicode case
   folding); with `whole_word`, only where neither neighbour is a letter, digit or underscore.
 - `exclude_patterns`: the meeting is excluded when any pattern is found in the title or
-  description. Patterns are case-insensitive regular expressions (Python syntax; escape
-  `( ) . [ ? * +` for the literal characters), limited to a subset that cannot backtrack for
-  long (see `check_pattern`): no unbounded repeats except a leading or trailing `.*`, which
-  is dropped (it does not change whether a text contains a match), no backreferences or
-  look-arounds, and at most MAX_PATTERN_PATHS ways to match at one position.
+  description. Patterns are case-insensitive regular expressions (escape `( ) . [ ? * +` for
+  the literal characters) run by RE2 (google-re2), whose search time is linear in the text
+  whatever the pattern (see `check_pattern`): backreferences and look-arounds, which need a
+  backtracking engine, are refused, and so is a pattern that matches every text.
 - `organizer_emails` / `attendee_emails`: an address matches itself; `@acme.com` matches every
   address of acme.com and of its subdomains (eu.acme.com). Attendees: any one matching is
   enough.
@@ -44,14 +43,12 @@ Texts: the title and the first DESCRIPTION_CHARS characters of the description.
 from __future__ import annotations
 
 import re
-import re._constants as sre
-import re._parser as sre_parse
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+import re2
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
@@ -68,10 +65,8 @@ MAX_ITEMS = 50  # keywords, organizer and attendee addresses
 MAX_PATTERNS = 20
 MAX_KEYWORD_CHARS = 100
 MAX_PATTERN_CHARS = 200
-# How many ways one pattern may try to match at one position of a text (the product of the
-# choices of its repeats and alternatives): bounds the work per character of the text.
-MAX_PATTERN_PATHS = 100
-MAX_REPEAT_BOUND = 100
+# RE2's memory budget for one compiled pattern: a pattern whose program needs more is refused.
+PATTERN_MAX_MEM = 256 * 1024
 MAX_ATTENDEES = 10_000
 MAX_PRIORITY = 1_000_000
 DESCRIPTION_CHARS = 10_000
@@ -117,95 +112,50 @@ def normalize_address(value) -> str:
     )
 
 
-def _too_expensive(why: str) -> ValidationError:
-    return ValidationError(f"Pattern too expensive to run: {why}.", code="regex_too_expensive")
+def _pattern_options() -> re2.Options:
+    options = re2.Options()
+    options.case_sensitive = False
+    options.log_errors = False  # a refused pattern is a field error, not a log line
+    options.max_mem = PATTERN_MAX_MEM
+    return options
 
 
-def _strip_dot_star(pattern: str) -> str:
-    """Drop a leading and a trailing `.*`: a search finds a match with them exactly when it
-    finds one without them, and they are what makes a search slow."""
-    while pattern.startswith(".*"):
-        pattern = pattern[2:]
-    while pattern.endswith(".*"):
-        head = pattern[:-2]
-        backslashes = len(head) - len(head.rstrip("\\"))
-        if backslashes % 2:  # `\.*`: a repeated literal dot, not `.*`
-            break
-        pattern = head
-    return pattern
+_PATTERN_OPTIONS = _pattern_options()
 
 
-_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
-_REFUSED = {
-    sre.GROUPREF: "backreferences",
-    sre.GROUPREF_EXISTS: "conditional groups",
-    sre.ASSERT: "look-arounds",
-    sre.ASSERT_NOT: "look-arounds",
-}
-
-
-def _has_repeat(items) -> bool:
-    for op, arg in items:
-        if op in _REPEATS and arg[1] > 1:
-            return True
-        if op == sre.BRANCH and any(_has_repeat(branch) for branch in arg[1]):
-            return True
-        if op == sre.SUBPATTERN and _has_repeat(arg[-1]):
-            return True
-        if op == sre.ATOMIC_GROUP and _has_repeat(arg):
-            return True
-    return False
-
-
-def _paths(items) -> int:
-    """The ways a parsed (sub)pattern can match at one position; refuses what is not allowed."""
-    total = 1
-    for op, arg in items:
-        if op in _REFUSED:
-            raise _too_expensive(f"{_REFUSED[op]} are not allowed")
-        if op in _REPEATS:
-            low, high, body = arg
-            if high == sre.MAXREPEAT or high > MAX_REPEAT_BOUND:
-                raise _too_expensive(
-                    f"use a bounded repeat such as {{0,50}} (at most {MAX_REPEAT_BOUND}) "
-                    "instead of *, + or {n,}"
-                )
-            if high > 1 and _has_repeat(body):
-                raise _too_expensive("repeats inside repeats are not allowed")
-            inner = _paths(body)
-            total *= sum(inner**count for count in range(low, high + 1))
-        elif op == sre.BRANCH:
-            total *= sum(_paths(branch) for branch in arg[1])
-        elif op == sre.SUBPATTERN:
-            total *= _paths(arg[-1])
-        elif op == sre.ATOMIC_GROUP:
-            total *= _paths(arg)
-        if total > MAX_PATTERN_PATHS:
-            raise _too_expensive(f"more than {MAX_PATTERN_PATHS} ways to match at one position")
-    return total
-
-
-def check_pattern(pattern) -> re.Pattern:
-    """An exclude pattern as the engine runs it (see the module's docstring); raises
-    ValidationError `invalid_regex` or `regex_too_expensive`."""
+def check_pattern(pattern) -> re2._Regexp:
+    """An exclude pattern as the engine runs it: RE2 (google-re2), which searches in time
+    linear in the text whatever the pattern, so no pattern can stall a sync. Raises
+    ValidationError `invalid_regex` (not a regular expression, or one that matches every text)
+    or `regex_too_expensive` (too long, too big a program, or a construct only a backtracking
+    engine runs: backreferences, look-arounds)."""
     if not isinstance(pattern, str) or not pattern.strip():
         raise ValidationError("Each pattern must be a non-empty string.", code="invalid_regex")
     if len(pattern) > MAX_PATTERN_CHARS:
-        raise _too_expensive(f"longer than {MAX_PATTERN_CHARS} characters")
-    source = _strip_dot_star(pattern)
+        raise ValidationError(
+            f"Pattern too expensive to run: longer than {MAX_PATTERN_CHARS} characters.",
+            code="regex_too_expensive",
+        )
     try:
-        with warnings.catch_warnings():
-            # "Possible nested set" and kin: syntax whose meaning a later Python changes.
-            warnings.simplefilter("error", FutureWarning)
-            parsed = sre_parse.parse(source, re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError, FutureWarning) as exc:
+        # Python's parser judges the syntax (its messages are the clearer ones); compiling
+        # never runs the pattern, so it cannot be slow.
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError) as exc:
         raise ValidationError(
             f"Not a valid regular expression: {exc}.", code="invalid_regex"
         ) from None
-    if not source:
+    try:
+        compiled = re2.compile(pattern, options=_PATTERN_OPTIONS)
+    except re2.error as exc:
+        why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise ValidationError(
+            f"Pattern too expensive to run ({why}): backreferences and look-arounds are not "
+            "supported, and repeats may not multiply beyond 1,000.",
+            code="regex_too_expensive",
+        ) from None
+    if compiled.search("") is not None:
         raise ValidationError("The pattern matches every meeting.", code="invalid_regex")
-    _paths(list(parsed))
-    return re.compile(source, re.IGNORECASE)
+    return compiled
 
 
 # --- compiled rules ------------------------------------------------------------------------------
