@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from calendars import views_oauth
 from config.api.ids import UUID_PATTERN
 
-from . import views
+from . import rules, views
 
 
 def route(path: str, view, name: str):
@@ -26,6 +26,10 @@ urlpatterns = [
     ),
     route("sync", views.CalendarSyncView.as_view(), "calendar-sync"),
     route("oauth_url", views.OAuthUrlView.as_view(), "calendar-oauth-url"),
+    # Auto-join rules: calsync's extension of the V1 surface, not Recall's.
+    route("rules", rules.RulesView.as_view(), "calendar-rules"),
+    route("rules/dry_run", rules.RulesDryRunView.as_view(), "calendar-rules-dry-run"),
+    route(rf"rules/(?P<id>{UUID_PATTERN})", rules.RuleView.as_view(), "calendar-rule"),
     # GET-only pages (require_GET): CSRF checks only the other methods, which the views refuse;
     # exempt, they answer those 405 instead of CSRF's 403.
     route(
