@@ -1,3 +1,4 @@
+import json
 import logging
 import re
 import time
@@ -13,6 +14,7 @@ from django.http import (
     HttpResponseServerError,
     JsonResponse,
 )
+from django.utils.module_loading import import_string
 
 from .api.errors import error_response
 from .api.exceptions import ApiError, api_error_for, invalid_request, payload_too_large
@@ -99,7 +101,8 @@ def api_error_response(error: ApiError) -> JsonResponse:
 class ApiErrorMiddleware:
     """Under /api/, every error has the JSON envelope: the ones Django answers itself (404 of
     an unknown path, 405 of a plain view, an exception), and DRF's errors on views whose
-    renderer is not JSON (the schema's YAML). A read-only request that met a transient database
+    renderer is not JSON (the schema's YAML); under a peer's prefix (PEER_ERROR_ENVELOPES),
+    the peer's envelope. A read-only request that met a transient database
     conflict (deadlock, serialization failure) runs again before it answers 503 `retry_later`;
     a write is not repeated here (its body is consumed, and it may have done things a database
     rollback does not undo): the client retries it after `Retry-After`."""
@@ -118,13 +121,13 @@ class ApiErrorMiddleware:
                 _sleep(pause)
                 response = self.get_response(request)
         if isinstance(response, DJANGO_ERROR_RESPONSES):
-            return _with_headers_of(response, error_response(response.status_code))
-        if getattr(response, "exception", False) and not _is_json(response):
+            response = _with_headers_of(response, error_response(response.status_code))
+        elif getattr(response, "exception", False) and not _is_json(response):
             # A DRF error (its data is the envelope) from a view whose renderer is not JSON.
-            return _with_headers_of(
+            response = _with_headers_of(
                 response, JsonResponse(response.data, status=response.status_code)
             )
-        return response
+        return _in_peer_envelope(request.path, response)
 
     def process_exception(self, request, exception):
         if not is_api_path(request.path):
@@ -134,6 +137,24 @@ class ApiErrorMiddleware:
             return api_error_response(error)
         error_logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500)
+
+
+# Surfaces whose clients expect a peer's error envelope: path prefix -> the function (a dotted
+# path, as urls.py names the surfaces) that says our envelope's fields in theirs. Every other
+# path keeps ours.
+PEER_ERROR_ENVELOPES = {"/compat/aitronos/": "calendars.aitronos.errors.aitronos_error_body"}
+
+
+def _in_peer_envelope(path: str, response):
+    if response.status_code < 400 or not _is_json(response):
+        return response
+    for prefix, render in PEER_ERROR_ENVELOPES.items():
+        if path.startswith(prefix):
+            body = json.loads(response.content)
+            if isinstance(body, dict) and "code" in body:
+                peer = import_string(render)(response.status_code, body)
+                return _with_headers_of(response, JsonResponse(peer, status=response.status_code))
+    return response
 
 
 def _is_json(response) -> bool:

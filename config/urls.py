@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/v1/", include("calendars.urls")),
     path("api/v1/", include("calendars.server_api.urls")),
     path("compat/meetingbaas/", include("calendars.meetingbaas_v1.urls")),
+    path("compat/aitronos/v1/meeting-buddy/", include("calendars.aitronos.urls")),
 ]
