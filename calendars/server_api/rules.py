@@ -6,6 +6,9 @@ a calendar user by `external_id` or the project (its defaults), the calendar-tok
 rule_serializers.py, every check and the re-deciding in calendars/rule_services.py.
 """
 
+import uuid
+
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
@@ -177,7 +180,12 @@ class RuleListView(RuleOwnerMixin, APIView):
 class RuleDetailView(RuleOwnerMixin, APIView):
     def get_rule(self, request, kwargs) -> AutoJoinRule:
         project, calendar_user = self.owner(request, **kwargs)
-        return get_object_or_404(self.rules(project, calendar_user), pk=kwargs["id"])
+        try:
+            rule_id = uuid.UUID(kwargs["id"])
+        except ValueError:
+            # The calendar user route takes any id (urls.py): an id that is no UUID names no rule.
+            raise Http404 from None
+        return get_object_or_404(self.rules(project, calendar_user), pk=rule_id)
 
     @extend_schema(responses=AutoJoinRuleSerializer)
     def get(self, request, **kwargs):

@@ -12,11 +12,12 @@ router.register("calendar_users", views.CalendarUserViewSet, basename="server-ca
 # The bots API (bots/views.py) with create and delete over the calendar services.
 router.register("bots", views.BotViewSet, basename="bot")
 
-# A calendar user's rules, before the router's routes: its `external_id` lookup (`.+?`, `/`
-# included) would otherwise take `alice/rules` for a user id. So an id that itself ends with
-# `/rules` (or `/rules/<uuid>`, `/rules/dry_run`) reads as these routes, not as a user.
+# A calendar user's rules come before the router's routes, whose `external_id` lookup (`.+?`,
+# `/` included) would take `alice/rules` for a user id. So a path with `/rules` at the end or
+# `/rules/` inside is always a rules route: its rule id is any text (not a UUID: the view's
+# 404), or the answer would be the user route's (405 for PATCH). A user whose own id ends with
+# `/rules` or holds `/rules/` is reached through the list and the calendar-token routes.
 USER = r"^calendar_users/(?P<external_id>.+?)/rules"
-RULE = rf"(?P<id>{UUID_PATTERN})"
 
 urlpatterns = [
     re_path(rf"{USER}/?$", rules.CalendarUserRulesView.as_view(), name="calendar-user-rules"),
@@ -25,8 +26,17 @@ urlpatterns = [
         rules.CalendarUserRulesDryRunView.as_view(),
         name="calendar-user-rules-dry-run",
     ),
-    re_path(rf"{USER}/{RULE}/?$", rules.CalendarUserRuleView.as_view(), name="calendar-user-rule"),
+    # Greedy: the last `/rules/` starts the rule id, so a user `x/rules` has rules too.
+    re_path(
+        r"^calendar_users/(?P<external_id>.+)/rules/(?P<id>.+?)/?$",
+        rules.CalendarUserRuleView.as_view(),
+        name="calendar-user-rule",
+    ),
     re_path(r"^project/rules/?$", rules.DefaultRulesView.as_view(), name="project-rules"),
-    re_path(rf"^project/rules/{RULE}/?$", rules.DefaultRuleView.as_view(), name="project-rule"),
+    re_path(
+        rf"^project/rules/(?P<id>{UUID_PATTERN})/?$",
+        rules.DefaultRuleView.as_view(),
+        name="project-rule",
+    ),
     *router.urls,
 ]

@@ -197,9 +197,13 @@ def test_an_unknown_calendar_user_is_a_404_and_creates_nobody(acme):
     assert not CalendarUser.objects.exists() and not AutoJoinRule.objects.exists()
 
 
-def test_malformed_rule_ids_are_404s(acme, alice):
-    assert acme.client.get(rules_url("alice", "not-a-uuid/")).status_code == 404
-    assert acme.client.get("/api/v1/project/rules/not-a-uuid/").status_code == 404
+@pytest.mark.parametrize("rule_id", ["not-a-uuid", "%C2%84", "a%2Fb", "a/b", "x/rules/y"])
+def test_malformed_rule_ids_are_404s_for_every_method(acme, alice, rule_id):
+    # Not the calendar user route's 405: the rules route takes the path whatever the id.
+    for method in ("get", "patch", "delete"):
+        for url in (rules_url("alice", f"{rule_id}/"), f"/api/v1/project/rules/{rule_id}/"):
+            response = getattr(acme.client, method)(url, {"name": "x"}, format="json")
+            assert_envelope(response, 404, "not_found")
 
 
 def test_put_is_not_allowed(acme, alice):
