@@ -203,6 +203,7 @@ def seed(google, microsoft, receiver) -> dict:
     from bots.models import Bot
     from calendars import services as calendar_services
     from calendars.providers.base import Grant
+    from calendars.rule_services import rule_create
     from calendars.sync import sync_calendar_by_id
     from meetings.models import Meeting
     from projects.services import oauth_app_set, project_create
@@ -251,6 +252,23 @@ def seed(google, microsoft, receiver) -> dict:
         allow_private_addresses=True,
     )
     delivery = endpoint_send_test(endpoint=endpoint)
+    # Auto-join rules: one of the token's user, one project default.
+    rules = [
+        rule_create(
+            project=project,
+            calendar_user=user,
+            data={"name": "Interviews", "match_mode": "keyword", "keywords": ["interview"]},
+        ),
+        rule_create(
+            project=project,
+            data={
+                "name": "No standups",
+                "action": "skip",
+                "match_mode": "keyword",
+                "keywords": ["standup"],
+            },
+        ),
+    ]
 
     def upcoming(calendar_, n=5):
         meetings = Meeting.objects.filter(
@@ -270,9 +288,11 @@ def seed(google, microsoft, receiver) -> dict:
             str(calendar.pk),
             str(server_calendar.pk),
             str(endpoint.pk),
+            *(str(rule.pk) for rule in rules),
         ],
         "delivery_ids": [str(delivery.pk)],
         "calendar_ids": [str(calendar.pk), str(server_calendar.pk)],
+        "external_ids": [FUZZ_USER, "fuzz-server-user"],
     }
     connections.close_all()
     return ids
@@ -344,6 +364,7 @@ def write_config(path: Path, *, base: str, ids: dict, token: str, args) -> None:
             ("object-ids", ids["object_ids"]),
             ("delivery-ids", ids["delivery_ids"]),
             ("calendar-ids", ids["calendar_ids"]),
+            ("external-ids", ids["external_ids"]),
         )
         if values
     )
@@ -356,6 +377,7 @@ def write_config(path: Path, *, base: str, ids: dict, token: str, args) -> None:
             ("path.uuid", "object-ids"),
             ("path.delivery_id", "delivery-ids"),
             ("query.calendar_id", "calendar-ids"),
+            ("path.external_id", "external-ids"),
         )
         if ids[name.replace("-", "_")]
     )
