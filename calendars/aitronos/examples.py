@@ -45,24 +45,8 @@ CONNECTION = {
     "last_sync_at": "2026-03-03T09:58:12.481Z",
     "event_count": 42,
 }
-LIST_CONNECTIONS = [
-    _response(
-        "Connections",
-        [
-            CONNECTION,
-            {
-                **CONNECTION,
-                "credential_id": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
-                "provider": "outlook_calendar",
-                "account_email": None,
-                "is_active": False,
-                "last_sync_at": None,
-                "event_count": 0,
-            },
-        ],
-    ),
-    UNAUTHENTICATED,
-]
+# The list's example shows one connection: the document wraps a list's example in the list.
+LIST_CONNECTIONS = [_response("Connections", CONNECTION), UNAUTHENTICATED]
 
 CONNECT = [
     _request("Google Calendar", {"provider": "google_calendar"}),
@@ -231,10 +215,12 @@ CREATE_RULE = [
             "success": False,
             "error": {
                 "code": "INVALID_TIMEZONE",
-                "message": "timezone: Unknown time zone 'Mars/Olympus'.",
+                "message": "timezone: Unknown time zone; use an IANA name such as Europe/Berlin.",
                 "type": "client_error",
                 "status": 400,
-                "details": {"timezone": ["Unknown time zone 'Mars/Olympus'."]},
+                "details": {
+                    "timezone": ["Unknown time zone; use an IANA name such as Europe/Berlin."]
+                },
                 "trace_id": "4f1c2b9e0d8a4c7b9e6f5a3d2c1b0a99",
                 "timestamp": "2026-03-03T10:00:00Z",
             },

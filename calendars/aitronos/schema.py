@@ -74,6 +74,11 @@ class AitronosAutoSchema(AutoSchema):
         statuses.setdefault(404, "Not found, or not this user's (`NOT_FOUND`).")
         return statuses
 
+    def _get_serializer_name(self, serializer, direction, bypass_extensions=False) -> str:
+        # A PATCH body is `Patched<name>`: keep the prefix first (AitronosPatched...).
+        name = super()._get_serializer_name(serializer, direction, bypass_extensions)
+        return name.replace("PatchedAitronos", "AitronosPatched", 1)
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status, response in responses.items():

@@ -268,7 +268,12 @@ RULE_PROVIDER_HELP = "Only meetings of this provider's connections; null: every 
 EXTENSION = "calsync extension: "
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "09:00"}
+)
 class _TimeOfDay(serializers.TimeField):
+    """`HH:MM` (OpenAPI's `format: time` would ask for seconds and an offset)."""
+
     def __init__(self, **kwargs):
         super().__init__(format="%H:%M", input_formats=["%H:%M"], allow_null=True, **kwargs)
 
