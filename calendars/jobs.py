@@ -13,7 +13,7 @@ from projects.failures import isolated
 from projects.models import Project
 
 from . import push
-from .models import Calendar
+from .models import SYNC_HISTORY_DAYS, Calendar, CalendarSyncEvent
 from .sync import horizon, sync_calendar_by_id
 from .sync.outcomes import calendar_announce_changes
 
@@ -80,7 +80,10 @@ def roll_horizons() -> int:
 
 
 def purge_old_meetings() -> int:
-    """Retention: meetings that ended more than MEETING_RETENTION_DAYS ago are deleted."""
-    cutoff = timezone.now() - timedelta(days=settings.MEETING_RETENTION_DAYS)
+    """Retention: meetings that ended more than MEETING_RETENTION_DAYS ago are deleted, and the
+    calendars' sync history older than SYNC_HISTORY_DAYS."""
+    now = timezone.now()
+    cutoff = now - timedelta(days=settings.MEETING_RETENTION_DAYS)
     deleted, _ = Meeting.objects.filter(end_time__lt=cutoff).delete()
+    CalendarSyncEvent.objects.prune(now - timedelta(days=SYNC_HISTORY_DAYS))
     return deleted

@@ -16,6 +16,8 @@ from .platforms import Platform
 from .validators import check_external_id
 
 METADATA_MAX_BYTES = 8192
+# How long a calendar's sync history (CalendarSyncEvent) is kept: enough to see a pattern.
+SYNC_HISTORY_DAYS = 14
 
 
 class OAuthApp(BaseModel):
@@ -349,3 +351,54 @@ class Calendar(BaseModel):
         """No channel any more (gone with the grant, or replaced credentials). Caller saves."""
         self.push_channel_id = self.push_resource_id = self.push_token = ""
         self.push_expires_at = None
+
+
+class CalendarSyncEventQuerySet(models.QuerySet):
+    def prune(self, before: datetime) -> int:
+        """Retention: the events older than `before` go (the daily cleanup job)."""
+        deleted, _ = self.filter(at__lt=before).delete()
+        return deleted
+
+
+class CalendarSyncEvent(models.Model):
+    """One line of a calendar's sync history, for support staff: a sync attempt and its outcome,
+    a push notification that asked for a sync, a push channel opened. One INSERT per attempt
+    (calendars/sync/outcomes.py: calendar_record_attempt), never one per page; kept
+    SYNC_HISTORY_DAYS (calendars/jobs.py: purge_old_meetings, daily)."""
+
+    class Kind(models.TextChoices):
+        SYNCED = "synced", "sync"
+        FAILED = "failed", "sync failed, retrying"
+        DISCONNECTED = "disconnected", "sync refused: disconnected"
+        CRASHED = "crashed", "sync crashed"
+        PUSH = "push", "push notification"
+        CHANNEL = "channel", "push channel opened"
+        CHANNEL_FAILED = "channel_failed", "push channel failed"
+
+    FAILURES = (Kind.FAILED, Kind.DISCONNECTED, Kind.CRASHED, Kind.CHANNEL_FAILED)
+
+    id = models.BigAutoField(primary_key=True)
+    calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="sync_events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    full = models.BooleanField(default=False, help_text="A full round (no cursor).")
+    changed = models.PositiveIntegerField(default=0, help_text="Meetings written or deleted.")
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=300, blank=True, default="")
+
+    objects = CalendarSyncEventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["calendar", "-at"], name="syncevent_calendar_at"),
+            # The overview's last 24 h and the retention's delete.
+            models.Index(fields=["at"], name="syncevent_at"),
+        ]
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_failure(self) -> bool:
+        return self.kind in self.FAILURES

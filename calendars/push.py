@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .credentials import credentials_for
-from .models import Calendar
+from .models import Calendar, CalendarSyncEvent
 from .providers import get_provider
 from .providers.base import Channel, ProviderError
 
@@ -69,6 +69,7 @@ def ensure_push_channel(calendar_id) -> str:
     except ProviderError as exc:
         # Push is an optimisation: the calendar keeps syncing by polling.
         logger.warning("calendar %s: push channel setup failed: %s", calendar.pk, exc)
+        _record(calendar.pk, CalendarSyncEvent.Kind.CHANNEL_FAILED, getattr(exc, "code", ""))
         return "failed"
     with transaction.atomic():
         fields = calendar.use_push_channel(channel, token)
@@ -78,6 +79,7 @@ def ensure_push_channel(calendar_id) -> str:
         ).exists()
         if won:
             calendar.save(update_fields=fields)
+            _record(calendar.pk, CalendarSyncEvent.Kind.CHANNEL, f"expires {channel.expires_at}")
     stale = old if won else channel
     if stale is not None:
         try:
@@ -97,3 +99,18 @@ def stop_push_channel(calendar: Calendar) -> None:
         session.stop(channel)
     except ProviderError as exc:
         logger.info("calendar %s: stopping channel %s failed: %s", calendar.pk, channel.id, exc)
+
+
+def record_notification(*, calendar_id, queued: bool, resubscribe: bool = False) -> None:
+    """A notification for the calendar, in its sync history. Only the one that queued a sync
+    (the first of a burst) or asks for a new channel is kept: a burst is one line, not one
+    INSERT per change the provider reports."""
+    if queued or resubscribe:
+        detail = "queued a sync" if queued else ""
+        if resubscribe:
+            detail = ", ".join(filter(None, [detail, "the provider asked for a new channel"]))
+        _record(calendar_id, CalendarSyncEvent.Kind.PUSH, detail)
+
+
+def _record(calendar_id, kind: str, detail: str = "") -> None:
+    CalendarSyncEvent.objects.create(calendar_id=calendar_id, kind=kind, detail=detail[:300])

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import push, services
 from .models import Calendar
 from .providers import PROVIDERS, get_provider
 
@@ -50,5 +50,8 @@ def receive(request, platform: str, endpoint: str = "changes"):
         if notification.resubscribe:
             # Replace the channel (a new one is made after the sync), and catch up.
             services.calendar_drop_push_channel(calendar_id=calendar.pk)
-        services.calendar_mark_due(calendar_id=calendar.pk)
+        queued = services.calendar_mark_due(calendar_id=calendar.pk)
+        push.record_notification(
+            calendar_id=calendar.pk, queued=queued, resubscribe=notification.resubscribe
+        )
     return reading.response

@@ -50,6 +50,7 @@ from .outcomes import (
     calendar_after_sync,
     calendar_announce_changes,
     calendar_mark_disconnected,
+    calendar_record_attempt,
     calendar_state_news,
 )
 from .pipeline import prepared_ahead
@@ -223,6 +224,10 @@ def _settle(calendar: Calendar, owner: str, result: SyncResult) -> None:
     sees their decisions and bots). A step that fails leaves its marker (`needs_reconcile`, the
     announcement watermark) for the next attempt or the minute's drains; the others still run."""
     faults.point("sync.settling")
+    try:
+        calendar_record_attempt(calendar=calendar, result=result)
+    except Exception:
+        logger.exception("calendar %s: recording the attempt in its history failed", calendar.pk)
 
     def still_ours() -> bool:  # between batches: stop once another worker took over
         try:

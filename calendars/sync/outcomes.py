@@ -15,7 +15,7 @@ from webhooks import events
 from webhooks.services import emit_events
 
 from .. import push
-from ..models import Calendar
+from ..models import Calendar, CalendarSyncEvent
 from .due import enqueue
 
 
@@ -120,3 +120,28 @@ def calendar_after_sync(*, calendar: Calendar) -> None:
     """Follow-up of a successful sync: the push channel stays alive."""
     if push.channel_needs_renewal(calendar):
         transaction.on_commit(lambda: enqueue("calendars.jobs.ensure_push_channel", calendar.pk))
+
+
+# A sync attempt's `SyncResult.status` as a line of the calendar's history. An attempt that
+# crashed never set its status (it is still "skipped" when the engine settles it).
+_ATTEMPT_KINDS = {
+    "synced": CalendarSyncEvent.Kind.SYNCED,
+    "retry": CalendarSyncEvent.Kind.FAILED,
+    "disconnected": CalendarSyncEvent.Kind.DISCONNECTED,
+}
+
+
+def calendar_record_attempt(*, calendar: Calendar, result) -> None:
+    """One line of the calendar's sync history for an attempt that held the lease (`result`
+    is its `SyncResult`): one INSERT, whatever the attempt did."""
+    kind = _ATTEMPT_KINDS.get(result.status, CalendarSyncEvent.Kind.CRASHED)
+    now = timezone.now()
+    CalendarSyncEvent.objects.create(
+        calendar_id=calendar.pk,
+        at=now,
+        kind=kind,
+        full=result.full,
+        changed=result.upserted + result.deleted,
+        duration_ms=max(int((now - result.started_at).total_seconds() * 1000), 0),
+        detail=result.error[:300],  # the provider error's code, if any
+    )
