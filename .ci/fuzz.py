@@ -12,8 +12,9 @@ started with the Procfile's `web` command (gunicorn) on 127.0.0.1, and Schemathe
 phase over `/api/schema/` with a fixed seed: API-key operations with the project's key, the
 Meeting BaaS v1 compatible operations (/compat/meetingbaas/) with the same key in their
 `x-meeting-baas-api-key` header, the Calendar V1 token operations with a calendar auth token
-minted through the API. It fails on any 5xx and on any response that does not match the schema
-(status, content type, headers, body).
+minted through the API, and the Aitronos meeting-buddy operations (/compat/aitronos/) with the
+same token as `Authorization: Bearer`. It fails on any 5xx and on any response that does not
+match the schema (status, content type, headers, body).
 
 Operations left out, and why: `DELETE /api/v1/api_keys/{id}/` (it could revoke the run's own key
 and turn the rest of the run into 401s) and `DELETE /api/v1/calendar/user/` (it deletes the
@@ -377,6 +378,8 @@ def write_config(path: Path, *, base: str, ids: dict, token: str, args) -> None:
             ("path.uuid", "object-ids"),
             ("path.delivery_id", "delivery-ids"),
             ("query.calendar_id", "calendar-ids"),
+            ("path.event_id", "meeting-ids"),
+            ("path.credential_id", "calendar-ids"),
             ("path.external_id", "external-ids"),
         )
         if ids[name.replace("-", "_")]
@@ -409,6 +412,9 @@ api_key = {toml_string(ids["api_key"])}
 
 [auth.openapi.CalendarAuthToken]
 api_key = {toml_string(token)}
+
+[auth.openapi.AitronosBearer]
+bearer = {toml_string(token)}
 {dictionaries}{skipped}
 # Ids drawn from earlier responses could name the token's own user.
 [[operations]]
