@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from calendars.models import OAuthApp
 
-from .admin_utils import masked_secret
+from .admin_utils import masked_secret, with_zone
 from .models import ApiKey, JobFailure, Project
 from .services import api_key_revoke
 
@@ -29,10 +29,15 @@ class OAuthAppInline(admin.TabularInline):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "id", "bot_deduplication", "created_at"]
+    list_display = ["name", "id", "bot_deduplication", "created"]
     search_fields = ["name", "=id"]
+    ordering = ["-created_at"]
     readonly_fields = ["id", "created_at", "updated_at"]
     inlines = [OAuthAppInline, ApiKeyInline]
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, project) -> str:
+        return with_zone(project.created_at)
 
 
 @admin.register(ApiKey)
@@ -52,6 +57,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for api_key in queryset.active():
             api_key_revoke(api_key=api_key, allow_last=True)
+            self.log_change(request, api_key, "API key revoked in the admin.")
         messages.success(request, "Revoked; calendar auth tokens minted with them stop working.")
 
 
@@ -60,8 +66,8 @@ class JobFailureAdmin(admin.ModelAdmin):
     """Rows background jobs skipped because processing them failed: what and why. A row goes
     away by itself once its job succeeds with it again."""
 
-    list_display = ["job", "object_type", "object_id", "project", "occurrences", "last_failed_at"]
-    list_filter = ["job", "object_type"]
+    list_display = ["job", "object_type", "object_id", "project", "occurrences", "last_failed"]
+    list_filter = ["job", "object_type", "project"]
     list_select_related = ["project"]
     search_fields = ["=object_id", "error", "project__name"]
     fields = [
@@ -81,3 +87,7 @@ class JobFailureAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    @admin.display(description="last failed", ordering="last_failed_at")
+    def last_failed(self, failure) -> str:
+        return with_zone(failure.last_failed_at)

@@ -1,6 +1,8 @@
-"""Admin helpers shared by every app: secrets are shown masked, never their value."""
+"""Admin helpers shared by every app: secrets are shown masked, never their value; times carry
+their zone."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 
 def masked_secret(field_name: str):
@@ -20,3 +22,10 @@ class BigTableAdmin(admin.ModelAdmin):
 
     show_full_result_count = False
     list_per_page = 50
+
+
+def with_zone(value) -> str:
+    """A time as support staff read it: in the server's zone, the zone's name spelled out."""
+    if value is None:
+        return "—"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")

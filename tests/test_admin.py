@@ -77,22 +77,12 @@ def test_secrets_are_shown_masked(staff, objects):
 
 
 def test_saving_a_calendar_in_admin_keeps_its_secrets(staff, objects):
+    # Only the customer's metadata is editable: the sync owns the rest (tests/admin/).
     calendar = objects[4]
-    response = staff.post(
-        admin_url(calendar, "change"),
-        {
-            "project": calendar.project_id,
-            "calendar_user": calendar.calendar_user_id,
-            "platform": "google",
-            "email": "changed@example.com",
-            "state": "connected",
-            "metadata": "{}",
-            "connection_failure_data": "null",
-        },
-    )
+    response = staff.post(admin_url(calendar, "change"), {"metadata": '{"crm": "D-1"}'})
     assert response.status_code == 302, response.content.decode()[:2000]
     calendar.refresh_from_db()
-    assert calendar.email == "changed@example.com"
+    assert calendar.metadata == {"crm": "D-1"}
     assert calendar.refresh_token == SECRETS[0]
 
 

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from projects.admin_utils import BigTableAdmin, masked_secret
+from projects.admin_utils import BigTableAdmin, masked_secret, with_zone
 
 from . import formats, services
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -79,11 +79,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "url",
         "project",
         "format",
-        "is_active",
-        "failing_since",
+        "health",
+        "failing",
         "disabled_reason",
-        "created_at",
+        "created",
     ]
+    ordering = ["-created_at"]
     list_filter = [
         EndpointHealthFilter,
         "format",
@@ -124,6 +125,20 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    @admin.display(description="health")
+    def health(self, endpoint: WebhookEndpoint) -> str:
+        if not endpoint.is_active:
+            return "disabled"
+        return "failing" if endpoint.failing_since else "healthy"
+
+    @admin.display(description="failing since", ordering="failing_since")
+    def failing(self, endpoint: WebhookEndpoint) -> str:
+        return with_zone(endpoint.failing_since) if endpoint.failing_since else ""
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, endpoint: WebhookEndpoint) -> str:
+        return with_zone(endpoint.created_at)
 
     @admin.display(description="static headers")
     def static_headers_masked(self, endpoint: WebhookEndpoint) -> str:
@@ -173,13 +188,15 @@ class WebhookDeliveryAdmin(BigTableAdmin):
         "status",
         "attempt_count",
         "response_status",
-        "next_attempt_at",
+        "next_attempt",
         "endpoint",
-        "created_at",
+        "created",
+        "id",
     ]
+    ordering = ["-created_at"]
     list_filter = ["status", "event_type", "endpoint__format", "project"]
     list_select_related = ["endpoint", "project"]
-    search_fields = ["=id", "=event_id", "endpoint__url"]
+    search_fields = ["=id", "=event_id", "=endpoint__id", "endpoint__url"]
     raw_id_fields = ["project", "endpoint"]
     readonly_fields = [
         "id",
@@ -206,20 +223,38 @@ class WebhookDeliveryAdmin(BigTableAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, delivery: WebhookDelivery) -> str:
+        return with_zone(delivery.next_attempt_at) if delivery.next_attempt_at else ""
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, delivery: WebhookDelivery) -> str:
+        return with_zone(delivery.created_at)
+
     @admin.action(description="Deliver selected again (same event id)")
     def retry(self, request, queryset):
-        count = 0
+        """Through the API's retry (webhooks/services.py: delivery_retry); each is audited."""
+        count = skipped = 0
         for delivery in queryset.select_related("endpoint"):
-            if delivery.endpoint.is_active:
-                services.delivery_retry(delivery=delivery)
-                count += 1
-        messages.success(request, f"{count} queued; deliveries of disabled endpoints were skipped.")
+            if not delivery.endpoint.is_active:
+                skipped += 1
+                continue
+            services.delivery_retry(delivery=delivery)
+            self.log_change(
+                request, delivery, "Delivery retried in the admin (same event id, due now)."
+            )
+            count += 1
+        text = f"{count} delivery(ies) queued again."
+        if skipped:
+            text += f" {skipped} of disabled endpoints skipped: enable the endpoint first."
+        messages.success(request, text)
 
 
 @admin.register(WebhookAttempt)
 class WebhookAttemptAdmin(BigTableAdmin):
-    list_display = ["delivery", "number", "outcome", "response_status", "duration_ms", "started_at"]
+    list_display = ["delivery", "number", "outcome", "response_status", "duration_ms", "started"]
     list_filter = ["outcome"]
+    ordering = ["-started_at"]
     list_select_related = ["delivery"]
     search_fields = ["=delivery__id", "=delivery__event_id"]
     readonly_fields = [
@@ -236,3 +271,7 @@ class WebhookAttemptAdmin(BigTableAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="started", ordering="started_at")
+    def started(self, attempt: WebhookAttempt) -> str:
+        return with_zone(attempt.started_at)
