@@ -31,6 +31,15 @@ def _strings(help_text: str) -> serializers.ListField:
     )
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:00"})
+class WindowTimeField(serializers.TimeField):
+    """`HH:MM` out; `HH:MM` (or `HH:MM:SS`, whole minutes) in. Not OpenAPI's `format: time`,
+    which is RFC 3339's `HH:MM:SS` with an offset."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class AutoJoinRuleSerializer(StrictSerializer):
     """An auto-join rule. Every condition that is set must hold; an empty list or null is
     "any". Read-only keys (`id`, `calendar_user`, `created_at`, `updated_at`) are ignored on
@@ -121,17 +130,15 @@ class AutoJoinRuleSerializer(StrictSerializer):
         required=False,
         help_text="The start's weekday in `timezone`: 0 = Monday ... 6 = Sunday.",
     )
-    time_window_start = serializers.TimeField(
+    time_window_start = WindowTimeField(
         required=False,
         allow_null=True,
-        format="%H:%M",
         help_text="HH:MM in `timezone`; the meeting starts at or after it. Set with "
         "`time_window_end`.",
     )
-    time_window_end = serializers.TimeField(
+    time_window_end = WindowTimeField(
         required=False,
         allow_null=True,
-        format="%H:%M",
         help_text="HH:MM in `timezone`, after the start (no window across midnight); the "
         "meeting starts before it.",
     )

@@ -4,12 +4,16 @@ and the dry run. The rules themselves are tested in tests/meetings/; here: the w
 refusals that store nothing, tenant isolation, and rules created over the API changing which
 synced meetings get bots exactly as the dry run said."""
 
+import io
+import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from uuid import UUID
 
 import pytest
+import schemathesis
 import time_machine
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -27,6 +31,7 @@ from tests.factories import (
     OAuthAppFactory,
     WebhookEndpointFactory,
 )
+from tests.test_schema import assert_documented
 from webhooks.models import WebhookDelivery
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -555,3 +560,60 @@ def test_a_project_default_over_the_api_reaches_every_user(acme, dana):
         "ext-interview",
         "int-interview",
     }
+
+
+# --- the OpenAPI document -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    out = io.StringIO()
+    with django_db_blocker.unblock():
+        call_command("spectacular", "--format", "openapi-json", stdout=out)
+    return schemathesis.openapi.from_dict(json.loads(out.getvalue()))
+
+
+def test_answers_match_the_openapi_document(schema, acme, alice):
+    """Real answers of every rules operation, a full rule and the errors included, validate
+    against /api/schema/ (as the fuzz step checks them)."""
+    full = {
+        **INTERVIEWS,
+        "time_window_start": "09:00",
+        "time_window_end": "18:00",
+        "timezone": "Europe/Berlin",
+        "days_of_week": [0, 4],
+        "calendar_provider": "google",
+        "meeting_platforms": ["zoom"],
+        "recurring": False,
+        "max_attendees": 8,
+        "bot_config": {"recording_mode": "audio_only"},
+    }
+    user = "/api/v1/calendar_users/{external_id}/rules/"
+    created = acme.client.post(rules_url("alice"), full, format="json")
+    assert_documented(schema, user, "post", created)
+    rule_id = created.json()["id"]
+    checks = [
+        (user, "get", acme.client.get(rules_url("alice"))),
+        (user + "{id}/", "get", acme.client.get(rules_url("alice", rule_id))),
+        (
+            user + "{id}/",
+            "patch",
+            acme.client.patch(rules_url("alice", rule_id), {"priority": 3}, format="json"),
+        ),
+        (
+            user + "dry_run/",
+            "post",
+            acme.client.post(rules_url("alice", "dry_run/"), {"upsert": full}, format="json"),
+        ),
+        (user, "post", acme.client.post(rules_url("alice"), {"name": "x", "days_of_week": [9]})),
+        (
+            "/api/v1/project/rules/",
+            "post",
+            acme.client.post("/api/v1/project/rules/", NO_STANDUPS, format="json"),
+        ),
+        ("/api/v1/project/rules/", "get", acme.client.get("/api/v1/project/rules/")),
+        (user + "{id}/", "delete", acme.client.delete(rules_url("alice", rule_id))),
+        (user + "{id}/", "get", acme.client.get(rules_url("alice", rule_id))),
+    ]
+    for path, method, response in checks:
+        assert_documented(schema, path, method, response)
