@@ -92,8 +92,35 @@ PLATFORMS = (
     DIALPAD,
 )
 
+# What people call each platform (the admin, the decision trace).
+PLATFORM_LABELS = {
+    ZOOM: "Zoom",
+    GOOGLE_MEET: "Google Meet",
+    MICROSOFT_TEAMS: "Microsoft Teams",
+    WEBEX: "Webex",
+    GOTO_MEETING: "GoTo Meeting",
+    CHIME: "Amazon Chime",
+    JITSI: "Jitsi Meet",
+    WHEREBY: "Whereby",
+    RINGCENTRAL: "RingCentral",
+    BLUEJEANS: "BlueJeans",
+    SLACK: "Slack huddle",
+    ZOHO: "Zoho Meeting",
+    LIFESIZE: "Lifesize",
+    DIALPAD: "Dialpad",
+}
+
+
+def platform_label(platform: str | None) -> str:
+    """A meeting platform id as people say it ("microsoft_teams": "Microsoft Teams")."""
+    if not platform:
+        return "Unknown platform"
+    return PLATFORM_LABELS.get(platform, platform.replace("_", " ").capitalize())
+
+
 __all__ = [
     "PLATFORMS",
+    "PLATFORM_LABELS",
     "Candidate",
     "Detection",
     "analyse_url",
@@ -106,6 +133,7 @@ __all__ = [
     "first_detection",
     "invite_fields",
     "normalize_meeting_url",
+    "platform_label",
     "text_candidates",
     "url_candidates",
 ]
