@@ -431,7 +431,7 @@ def rule_sets(calendars) -> dict:
     return AutoJoinRule.objects.rule_sets({calendar.calendar_user for calendar in calendars})
 
 
-def decide_meeting(meeting: Meeting, now: datetime, rules: dict) -> Decision:
+def decide_meeting(meeting: Meeting, now: datetime, rules: dict, steps=None) -> Decision:
     """The decision of a meeting loaded with its calendar (and calendar user) and its
     `effective_schedule`; `rules`: `rule_sets` of its calendar. Reconciliation and the rules'
     dry run (calendars/rule_services.py) decide through this one function."""
@@ -446,6 +446,7 @@ def decide_meeting(meeting: Meeting, now: datetime, rules: dict) -> Decision:
         schedule=meeting.effective_schedule,
         rules=rules.get(calendar.calendar_user_id),
         provider=calendar.platform,
+        steps=steps,  # the decision trace's (calendars/decision_trace.py)
     )
 
 

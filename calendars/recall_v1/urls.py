@@ -24,6 +24,12 @@ urlpatterns = [
         views.MeetingDetailView.as_view(),
         "calendar-meeting",
     ),
+    # Why (no) bot: calsync's extension of V1, not Recall's.
+    route(
+        rf"meetings/(?P<meeting_id>{UUID_PATTERN})/decision",
+        views.MeetingDecisionView.as_view(),
+        "calendar-meeting-decision",
+    ),
     route("sync", views.CalendarSyncView.as_view(), "calendar-sync"),
     route("oauth_url", views.OAuthUrlView.as_view(), "calendar-oauth-url"),
     # Auto-join rules: calsync's extension of the V1 surface, not Recall's.

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bots.models import Bot
-from calendars import oauth, services, tokens
+from calendars import decision_views, oauth, services, tokens
 from calendars.authentication import (
     CalendarTokenAuthentication,
     IsCalendarUser,
@@ -230,6 +230,18 @@ class MeetingDetailView(CalendarTokenView):
 
     patch = put
     patch_is_put = True  # PATCH requires `override_should_record` too (the OpenAPI schema says so)
+
+
+@extend_schema(tags=["Calendar V1 extension: decision trace (calsync's own)"])
+class MeetingDecisionView(CalendarTokenView):
+    """Why (no) bot? calsync's extension of V1 (Recall has no such route)."""
+
+    @extend_schema(**decision_views.schema("No meeting of the token's user has this id."))
+    def get(self, request, meeting_id):
+        calendar_user = request_calendar_user(request)
+        return decision_views.decision_response(
+            meeting_id, calendar__calendar_user=calendar_user, is_deleted=False
+        )
 
 
 class RefreshThrottle(throttling.SimpleRateThrottle):

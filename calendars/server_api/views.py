@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from bots import selectors as bot_selectors
 from bots import views as bot_views
 from bots.serializers import BotSerializer
-from calendars import meeting_services, services
+from calendars import decision_views, meeting_services, services
 from calendars.models import Calendar, CalendarUser
 from config.api.exceptions import ApiError
 from config.api.ids import UUID_PATTERN
@@ -301,6 +301,12 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         if request.method == "PATCH":
             return self._bot_call(request, meeting_services.meeting_update_bot, BotUpdateSerializer)
         return self._bot_call(request, meeting_services.meeting_unschedule_bot)
+
+    @extend_schema(**decision_views.schema("No event of this project has this id (`not_found`)."))
+    @action(detail=True, methods=["get"], url_path="decision", url_name="decision")
+    def decision(self, request, pk=None):
+        """Why (no) bot? The recording decision step by step, and the event's bot."""
+        return decision_views.decision_response(pk, project=request_project(request))
 
 
 @extend_schema(tags=TAGS)
