@@ -146,6 +146,7 @@ class Row:
     label: str
     blocks: list[Block] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    title: str = ""  # the label's tooltip (the label itself is shortened to fit)
 
 
 def time_axis(
@@ -193,7 +194,8 @@ def time_axis(
         y = top + axis_h + n * row_height
         parts.append(
             f'<g class="row"><text x="4" y="{y + row_height / 2 + 4:.1f}" font-size="11">'
-            f"{escape(row.label[:28])}</text>"
+            f"<title>{escape(row.title or row.label)}</title>{escape(_fit(row.label, label_width))}"
+            "</text>"
             f'<line x1="{label_width}" y1="{y + row_height - 1}" x2="{width - 8}" '
             f'y2="{y + row_height - 1}" stroke="#f0f0f0"/>'
         )
@@ -224,6 +226,12 @@ def time_axis(
     parts += _legend(legend, height - 5)
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _fit(text: str, width: int) -> str:
+    """`text` shortened to about `width` pixels of 11 px type."""
+    most = max(width // 6 - 1, 4)
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def _linked(shape: str, href: str) -> str:

@@ -202,6 +202,8 @@ class WebhookAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="attempt_number_once")
         ]
+        # The admin's overview (attempts of the last 24 h) and the newest-first attempt list.
+        indexes = [models.Index(fields=["started_at"], name="attempt_started")]
         ordering = ["delivery", "number"]
 
     def __str__(self) -> str:

@@ -100,7 +100,10 @@ def user_timeline(
 
     rows = []
     for calendar in calendars:
-        row = charts.Row(label=f"{calendar.get_platform_display()} {calendar.email}".strip())
+        row = charts.Row(
+            label=calendar.email or calendar.get_platform_display(),
+            title=f"{calendar.get_platform_display()} {calendar.email} ({calendar.state})",
+        )
         for entry in (e for e in entries if e.calendar.pk == calendar.pk):
             meeting = entry.meeting
             href = reverse("admin:meetings_meeting_change", args=[meeting.pk])
