@@ -154,7 +154,9 @@ class AitronosEventQuerySerializer(serializers.Serializer):
 
 
 class AitronosEventSerializer(serializers.ModelSerializer):
-    """A meeting with `auto_join_status` and `session_id` annotated (wire.with_auto_join_status)."""
+    """A calendar event: one instance of a recurring series."""
+
+    # Reads a meeting annotated by wire.with_auto_join_status.
 
     calendar_provider = serializers.SerializerMethodField()
     timezone = serializers.SerializerMethodField(
