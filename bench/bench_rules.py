@@ -42,6 +42,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 meetings")
     parser.add_argument("--profile", action="store_true", help="cProfile the rule changes")
     parser.add_argument("--slowest", type=int, default=0, help="print the N slowest statements")
+    parser.add_argument(
+        "--sort", default="cumulative", help="profile order (cumulative, tottime, ...)"
+    )
+    parser.add_argument(
+        "--profile-filter", default="", help="only profile lines matching this regular expression"
+    )
     options = parser.parse_args()
     count = 1_000 if options.quick else options.meetings
 
@@ -228,7 +234,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         if profiler:
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+            pstats.Stats(profiler).sort_stats(options.sort).print_stats(options.profile_filter, 40)
             profiler.clear()
         print(
             f"{label}: {elapsed:.2f} s, of which {spent['sql']:.2f} s in "

@@ -1,7 +1,9 @@
+import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -62,6 +64,42 @@ class BotQuerySet(models.QuerySet):
     def due(self, now) -> "BotQuerySet":
         """Scheduled bots whose join time has come: dispatch them (bots/dispatch.py)."""
         return self.filter(status=BotStatus.SCHEDULED, join_at__lte=now)
+
+    def record_status(self, entry: dict, *, at) -> int:
+        """`Bot.set_status` for every bot of the queryset in one UPDATE: status `entry["code"]`
+        and `entry` appended to each bot's own history (in SQL, so each keeps its earlier
+        entries). The caller has the rows locked."""
+        return self.update(
+            status=entry["code"],
+            status_changes=_AppendToList("status_changes", entry),
+            updated_at=at,
+        )
+
+
+class _AppendToList(models.Func):
+    """A JSON list column with one item added at its end (PostgreSQL and SQLite)."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, column: str, item):
+        super().__init__(models.F(column), models.Value(json.dumps(item, cls=DjangoJSONEncoder)))
+
+    def _compiled(self, compiler):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        item, item_params = compiler.compile(self.source_expressions[1])
+        return column, item, (*column_params, *item_params)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, item, params = self._compiled(compiler)
+        return f"({column} || jsonb_build_array(({item})::jsonb))", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # "$[#]" is the position past the last item; json() makes the text a JSON value.
+        column, item, params = self._compiled(compiler)
+        return f"json_insert({column}, '$[#]', json({item}))", params
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError(f"Appending to a JSON list on {connection.vendor}")
 
 
 class Bot(BaseModel):

@@ -42,6 +42,7 @@ it). `reconcile_pending` drains both, calendar by calendar, with failures isolat
 (a poisoned project's calendar is logged, recorded and skipped; the others proceed).
 """
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -50,8 +51,9 @@ from datetime import datetime, timedelta
 from functools import cache, partial, reduce
 from operator import or_
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Prefetch, Q
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, transaction
+from django.db.models import BooleanField, Count, F, Func, JSONField, Q
 from django.utils import timezone
 
 from calendars.models import Calendar
@@ -59,10 +61,10 @@ from config import faults
 from config.db import retrying
 from meetings.bot_schedules import attach_schedules
 from meetings.decisions import Decision, decide
-from meetings.models import AutoJoinRule, Meeting
+from meetings.models import AutoJoinRule, BotSchedule, Meeting
 from projects.failures import isolated
-from projects.models import JobFailure
-from webhooks import events
+from projects.models import JobFailure, Project
+from webhooks import events, queueing
 from webhooks.services import emit_events
 
 from .models import LIVE_STATUSES, TERMINAL_STATUSES, Bot
@@ -70,6 +72,77 @@ from .models import LIVE_STATUSES, TERMINAL_STATUSES, Bot
 logger = logging.getLogger(__name__)
 
 BotMeeting = Bot.meetings.through
+
+
+class _AnyOf(Func):
+    """`field__in=values` for a batch's thousands of ids or keys: on PostgreSQL one array
+    literal (`= ANY(...)`), which costs a fraction of what building, sending and parsing
+    thousands of placeholders does; elsewhere a plain IN."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, field: str, values, array_type: str):
+        self.values = list(values)
+        self.array_type = array_type
+        super().__init__(F(field))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        items = ",".join(
+            '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for value in self.values
+        )
+        return f"{column} = ANY(%s::{self.array_type}[])", (*params, "{" + items + "}")
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.values:
+            return "0 = 1", params
+        field = self.source_expressions[0].output_field
+        values = [field.get_db_prep_value(value, connection) for value in self.values]
+        placeholders = ", ".join(["%s"] * len(values))
+        return f"{column} IN ({placeholders})", (*params, *values)
+
+
+# From this many new bots on, PostgreSQL gets them by COPY: building thousands of rows as SQL
+# parameters through the ORM costs several times more.
+COPY_THRESHOLD = 200
+
+
+def _insert_bots(bots: list[Bot]) -> None:
+    """Bot.objects.bulk_create(bots), by COPY on PostgreSQL for many. A taken deduplication
+    key raises IntegrityError either way."""
+    if connection.vendor != "postgresql" or len(bots) < COPY_THRESHOLD:
+        Bot.objects.bulk_create(bots)
+        return
+    fields = Bot._meta.concrete_fields
+    now = timezone.now()
+    for bot in bots:
+        bot.created_at = bot.updated_at = now
+    json_fields = {field.attname for field in fields if isinstance(field, JSONField)}
+    # The identifiers come from the model's metadata, never from input.
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    names = [field.attname for field in fields]
+    statement = f"COPY {Bot._meta.db_table} ({columns}) FROM STDIN"
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for bot in bots:
+            values = bot.__dict__
+            copy.write_row(
+                [
+                    json.dumps(values[name], cls=DjangoJSONEncoder)
+                    if name in json_fields
+                    else values[name]
+                    for name in names
+                ]
+            )
+    for bot in bots:
+        bot._state.adding = False
+        bot._state.db = connection.alias
 
 
 @dataclass
@@ -137,32 +210,31 @@ def _bot_config(meeting: Meeting) -> dict:
     return {**(meeting.project.bot_config or {}), **extra}
 
 
-def _follows_rule(bot: Bot, meeting: Meeting) -> bool:
-    """A rule-decided meeting's bot takes the rule's settings when they differ and the bot
-    serves this meeting alone."""
-    if _rule(meeting) is None:
-        return False
-    if bot.name == _bot_name(meeting) and bot.config == _bot_config(meeting):
-        return False
-    return not BotMeeting.objects.filter(bot=bot).exclude(meeting=meeting).exists()
-
-
 class _Reconciler:
-    def __init__(self, now: datetime):
+    def __init__(self, now: datetime, projects: dict | None = None):
         self.now = now
         self.result = ReconcileResult()
         self.touched: set = set()
         self.events: list[tuple[Bot, str, dict]] = []
         # (project id, key) -> its live bot, as locked up front and changed by this batch.
         self.live: dict[tuple, Bot] = {}
+        # The projects already loaded (the meetings'), given to the locked bots.
+        self.projects: dict = dict(projects or {})
+        # Locked bot id -> ids of the meetings it serves, read once under the bots' locks and
+        # kept current by this batch (links change only under the bot's lock).
+        self.links: dict = defaultdict(set)
+        # Written by `flush`, in bulk: links removed, bots cancelled (their history entry).
+        self.unlinked: list[tuple] = []
+        self.link_ids: dict[tuple, int] = {}  # (bot id, meeting id) -> the link row's id
+        self.cancelling: list[tuple[Bot, dict]] = []
 
     # --- bot rows ---
     def lock(self, bot_ids, keys_by_project: dict) -> dict:
         """Lock, in primary-key order, every bot this batch may touch: the meetings' live bots
         and the live bots of the keys they want. Returns the locked bots by id."""
-        conditions = [Q(pk__in=list(bot_ids))] if bot_ids else []
+        conditions = [Q(_AnyOf("pk", bot_ids, "uuid"))] if bot_ids else []
         conditions += [
-            Q(project_id=project_id, deduplication_key__in=list(keys))
+            Q(_AnyOf("deduplication_key", keys, "text"), project_id=project_id)
             & ~Q(status__in=TERMINAL_STATUSES)
             for project_id, keys in keys_by_project.items()
             if keys
@@ -172,14 +244,40 @@ class _Reconciler:
         locked = {
             bot.pk: bot
             for bot in Bot.objects.select_for_update(of=("self",))
-            .select_related("project")
             .filter(reduce(or_, conditions))
             .order_by("pk")
         }
+        self._give_projects(locked.values())
         for bot in locked.values():
             if not bot.is_terminal:
                 self.live[(bot.project_id, bot.deduplication_key)] = bot
+        links = BotMeeting.objects.filter(_AnyOf("bot_id", locked, "uuid")).values_list(
+            "pk", "bot_id", "meeting_id"
+        )
+        for link_id, bot_id, meeting_id in links:
+            self.links[bot_id].add(meeting_id)
+            self.link_ids[(bot_id, meeting_id)] = link_id
         return locked
+
+    def _give_projects(self, bots) -> None:
+        """Set each bot's project from those loaded with the meetings (not one copy per row)."""
+        missing = {bot.project_id for bot in bots} - self.projects.keys()
+        if missing:
+            self.projects.update(Project.objects.in_bulk(list(missing)))
+        for bot in bots:
+            bot.project = self.projects[bot.project_id]
+
+    def _serves_others(self, bot: Bot, meeting: Meeting) -> bool:
+        return bool(self.links[bot.pk] - {meeting.pk})
+
+    def _follows_rule(self, bot: Bot, meeting: Meeting) -> bool:
+        """A rule-decided meeting's bot takes the rule's settings when they differ and the bot
+        serves this meeting alone."""
+        if _rule(meeting) is None:
+            return False
+        if bot.name == _bot_name(meeting) and bot.config == _bot_config(meeting):
+            return False
+        return not self._serves_others(bot, meeting)
 
     def _live_bots(self, project_id, keys) -> dict[str, Bot]:
         """The live bot of each key that has one (at most one: a database constraint)."""
@@ -239,7 +337,7 @@ class _Reconciler:
             bots = [self._new_bot(wanted[pair][0], pair[1]) for pair in missing]
             try:
                 with transaction.atomic():
-                    Bot.objects.bulk_create(bots)
+                    _insert_bots(bots)
             except IntegrityError:
                 # Another worker just created some of these keys: one by one, sharing theirs.
                 bots = [self._bot_for(wanted[pair][0], pair[1]) for pair in missing]
@@ -254,6 +352,8 @@ class _Reconciler:
             for meeting in meetings
         ]
         BotMeeting.objects.bulk_create(links, ignore_conflicts=True)
+        for link in links:
+            self.links[link.bot_id].add(link.meeting_id)
         self.result.attached += len(links)
 
     def _changed(self, bot: Bot, event_type: str, **details) -> None:
@@ -261,18 +361,54 @@ class _Reconciler:
         self.events.append((bot, event_type, details))
 
     def _detach(self, bot: Bot, meeting: Meeting) -> bool:
-        """Remove the link; True when the bot serves nobody any more."""
-        BotMeeting.objects.filter(bot=bot, meeting=meeting).delete()
-        self.result.detached += 1
-        return not BotMeeting.objects.filter(bot=bot).exists()
+        """Remove the link (written by `flush`); True when the bot serves nobody any more."""
+        if (bot.pk, meeting.pk) in self.link_ids:
+            self.links[bot.pk].discard(meeting.pk)
+            self.unlinked.append((bot.pk, meeting.pk))
+            self.result.detached += 1
+        return not self.links[bot.pk]
 
     def _cancel(self, bot: Bot, reason: str) -> None:
-        bot.set_status(Bot.Status.CANCELLED, sub_code=reason, message="No meeting needs this bot.")
-        bot.save(update_fields=["status", "status_changes", "updated_at"])
+        """Cancel the bot in memory at once (the rest of the batch sees it ended); `flush`
+        writes it, with every other cancellation of the batch."""
+        entry = {
+            "code": Bot.Status.CANCELLED,
+            "sub_code": reason,
+            "message": "No meeting needs this bot.",
+            "created_at": self._stamp().isoformat(),
+        }
+        bot.status = Bot.Status.CANCELLED
+        bot.status_changes = [*bot.status_changes, entry]
+        bot.updated_at = self._stamp()
+        self.cancelling.append((bot, entry))
         if self.live.get((bot.project_id, bot.deduplication_key)) is bot:
             del self.live[(bot.project_id, bot.deduplication_key)]
         self.result.cancelled.add(bot.pk)
         self._changed(bot, events.BOT_CANCELLED, reason=reason)
+
+    def _stamp(self) -> datetime:
+        """When this batch's cancellations happened (one time for all: one UPDATE)."""
+        if not hasattr(self, "_cancelled_at"):
+            self._cancelled_at = timezone.now()
+        return self._cancelled_at
+
+    def flush(self) -> None:
+        """Write the links removed and the bots cancelled so far: one DELETE, and one UPDATE per
+        reason that appends the same history entry to every bot's `status_changes`. The bots
+        are locked already (`lock`), so no lock is taken out of order here."""
+        if self.unlinked:
+            link_ids = [self.link_ids.pop(pair) for pair in self.unlinked]
+            self.unlinked = []
+            BotMeeting.objects.filter(_AnyOf("pk", link_ids, "bigint")).delete()
+        if self.cancelling:
+            by_entry = defaultdict(list)
+            for bot, entry in self.cancelling:
+                by_entry[tuple(sorted(entry.items()))].append(bot.pk)
+            self.cancelling = []
+            for entry, bot_ids in by_entry.items():
+                Bot.objects.filter(_AnyOf("pk", bot_ids, "uuid")).record_status(
+                    dict(entry), at=self._stamp()
+                )
 
     def _refresh(self, bot: Bot, meeting: Meeting, key: str) -> None:
         """Keep a movable bot's time, link and key equal to its meeting's."""
@@ -282,7 +418,7 @@ class _Reconciler:
             "meeting_platform": meeting.meeting_platform,
             "deduplication_key": key,
         }
-        if _schedule(meeting) is not None or _follows_rule(bot, meeting):
+        if _schedule(meeting) is not None or self._follows_rule(bot, meeting):
             # An API-scheduled or rule-decided bot also follows their config changes.
             updates.update(name=_bot_name(meeting), config=_bot_config(meeting))
         if bot.join_at <= self.now and updates["join_at"] == self.now:
@@ -326,9 +462,12 @@ class _Reconciler:
         if key == current.deduplication_key:
             self._refresh(current, meeting, key)
             return
-        sole = not BotMeeting.objects.filter(bot=current).exclude(meeting=meeting).exists()
+        sole = not self._serves_others(current, meeting)
         if key and sole and (meeting.project_id, key) not in self.live:
             old = (current.project_id, current.deduplication_key)
+            # The new key may be one a bot cancelled earlier in this batch held: write that
+            # first, so the move does not collide with it.
+            self.flush()
             try:
                 with transaction.atomic():
                     self._refresh(current, meeting, key)  # moved: the same bot follows it
@@ -372,6 +511,7 @@ MEETING_FIELDS = (
     "attendees",
     "will_record",
     "will_record_reason",
+    "needs_reconcile",
 )
 # What auto-join rules read besides, loaded only for batches whose users have rules.
 RULE_MEETING_FIELDS = ("title", "description", "organizer_email")
@@ -402,23 +542,41 @@ def _meetings(selected, calendars: dict) -> list[Meeting]:
     """The `selected` meetings (a queryset), each with its calendar, calendar user and project -
     loaded once per calendar, not joined into every row (a sync reconciles thousands of one
     calendar's)."""
-    live_bots = Bot.objects.live().order_by("created_at", "pk")
-    meetings = list(
-        selected.only(*MEETING_FIELDS).prefetch_related(
-            Prefetch("bots", queryset=live_bots, to_attr="live_bots")
+    meetings = list(selected.only(*MEETING_FIELDS))
+    # Only the ids of their live bots: the bots themselves are read once, locked (`lock`).
+    links = (
+        BotMeeting.objects.filter(
+            _AnyOf("meeting_id", [meeting.pk for meeting in meetings], "uuid"),
+            bot__status__in=LIVE_STATUSES,
         )
+        .order_by("bot__created_at", "bot_id")
+        .values_list("meeting_id", "bot_id")
     )
+    bot_ids = defaultdict(list)
+    for meeting_id, bot_id in links:
+        bot_ids[meeting_id].append(bot_id)
     for meeting in meetings:
         meeting.calendar = calendars[meeting.calendar_id]
         meeting.project = meeting.calendar.project
+        meeting.live_bot_ids = bot_ids.get(meeting.pk, [])
     return meetings
+
+
+def _with_schedules(meetings: list[Meeting], calendars: dict) -> list[Meeting]:
+    """`attach_schedules`, skipped (one cheap query instead) when none of the calendars has an
+    API schedule, as for most calendars: it looks every meeting up."""
+    if meetings and not BotSchedule.objects.filter(calendar_id__in=list(calendars)).exists():
+        for meeting in meetings:
+            meeting.effective_schedule = None
+        return meetings
+    return attach_schedules(meetings)
 
 
 def _with_rule_fields(meetings: list[Meeting]) -> list[Meeting]:
     """Load what auto-join rules read besides (RULE_MEETING_FIELDS) in one query for the batch."""
-    values = Meeting.objects.filter(pk__in=[meeting.pk for meeting in meetings]).values_list(
-        "pk", *RULE_MEETING_FIELDS
-    )
+    values = Meeting.objects.filter(
+        _AnyOf("pk", [meeting.pk for meeting in meetings], "uuid")
+    ).values_list("pk", *RULE_MEETING_FIELDS)
     by_id = {row[0]: row[1:] for row in values}
     for meeting in meetings:
         for name, value in zip(RULE_MEETING_FIELDS, by_id[meeting.pk], strict=True):
@@ -459,13 +617,15 @@ def reconcile_meetings(
     meeting_ids = list(meeting_ids)
     if calendar_ids is None:
         calendar_ids = (
-            Meeting.objects.filter(pk__in=meeting_ids)
+            Meeting.objects.filter(_AnyOf("pk", meeting_ids, "uuid"))
             .order_by()
             .values_list("calendar_id", flat=True)
             .distinct()
         )
     return _reconcile(
-        lambda: Meeting.objects.filter(pk__in=meeting_ids).order_by("pk"), calendar_ids, now
+        lambda: Meeting.objects.filter(_AnyOf("pk", meeting_ids, "uuid")).order_by("pk"),
+        calendar_ids,
+        now,
     )
 
 
@@ -505,14 +665,13 @@ def _reconcile(select, calendar_ids, now: datetime | None, before_commit=None) -
     """`select()`: the meetings to reconcile, called once the calendars are locked;
     `before_commit(meetings)`: more work in the same transaction."""
     now = now or timezone.now()
-    worker = _Reconciler(now)
     with transaction.atomic():
         calendars = _lock_calendars(calendar_ids)
+        worker = _Reconciler(now, {c.project_id: c.project for c in calendars.values()})
         rules = rule_sets(calendars.values())
-        meetings = attach_schedules(_meetings(select(), calendars))
+        meetings = _with_schedules(_meetings(select(), calendars), calendars)
         if any(rules.values()):
             meetings = _with_rule_fields(meetings)
-        meeting_ids = [meeting.pk for meeting in meetings]
         worker.result.reconciled = len(meetings)
         decisions = {}
         for meeting in meetings:
@@ -527,33 +686,46 @@ def _reconcile(select, calendar_ids, now: datetime | None, before_commit=None) -
             if keys[meeting.pk]:
                 keys_by_project[meeting.project_id].add(keys[meeting.pk])
         locked = worker.lock(
-            {bot.pk for meeting in meetings for bot in meeting.live_bots}, keys_by_project
+            {bot_id for meeting in meetings for bot_id in meeting.live_bot_ids}, keys_by_project
         )
-        changed: dict[tuple[bool, str], list] = defaultdict(list)
+        changed: dict[tuple[bool, str, bool], list] = defaultdict(list)
+        marked = []  # read marked, decision unchanged
         wanted: dict[tuple, list[Meeting]] = defaultdict(list)
         for meeting in meetings:
             decision = decisions[meeting.pk]
             outcome = (decision.will_record, decision.reason)
             if (meeting.will_record, meeting.will_record_reason) != outcome:
                 meeting.will_record, meeting.will_record_reason = outcome
-                changed[outcome].append(meeting.pk)
-            # The locked, current rows (a bot may have ended since the meetings were read).
-            bots = [locked[bot.pk] for bot in meeting.live_bots if bot.pk in locked]
+                changed[(*outcome, meeting.needs_reconcile)].append(meeting.pk)
+            elif meeting.needs_reconcile:
+                marked.append(meeting.pk)
+            # The locked, current rows (a bot may have ended, or left this meeting, since the
+            # meetings were read).
+            bots = [
+                locked[bot_id]
+                for bot_id in meeting.live_bot_ids
+                if bot_id in locked and meeting.pk in worker.links[bot_id]
+            ]
             bots = [bot for bot in bots if not bot.is_terminal]
             worker.meeting(meeting, bots, keys[meeting.pk], wanted)
+        worker.flush()  # before join_all: a cancelled bot's key may be wanted again
         worker.join_all(wanted)
-        # One UPDATE per distinct outcome (a handful), not one CASE per row.
+        # One UPDATE per distinct outcome (a handful), not one CASE per row; it clears the
+        # marks read with the meetings (a mark set since, by a change this batch did not see,
+        # stays for the next drain).
         # A fresh timestamp, not `now`: the event feed (updated_at_gte) assumes a row's
         # updated_at is taken shortly before its commit.
         stamp = timezone.now()
-        for (will_record, reason), ids in changed.items():
-            Meeting.objects.filter(pk__in=ids).update(
-                will_record=will_record, will_record_reason=reason, updated_at=stamp
+        for (will_record, reason, was_marked), ids in changed.items():
+            marks = {"needs_reconcile": False} if was_marked else {}
+            Meeting.objects.filter(_AnyOf("pk", ids, "uuid")).update(
+                will_record=will_record, will_record_reason=reason, updated_at=stamp, **marks
             )
         worker.result.decisions_changed = sum(len(ids) for ids in changed.values())
-        Meeting.objects.filter(pk__in=meeting_ids, needs_reconcile=True).update(
-            needs_reconcile=False
-        )
+        if marked:
+            Meeting.objects.filter(_AnyOf("pk", marked, "uuid"), needs_reconcile=True).update(
+                needs_reconcile=False
+            )
         _emit(worker.events)
         touched = list(worker.touched)
         if touched:
@@ -604,10 +776,11 @@ def _push(bot_ids) -> None:
     from django_q.tasks import async_task
 
     bot_ids = [str(bot_id) for bot_id in bot_ids]
-    for start in range(0, len(bot_ids), PUSH_BATCH):
-        async_task(
-            "bots.jobs.push_bot_to_backend", *bot_ids[start : start + PUSH_BATCH], group="bots"
-        )
+    with queueing.broker_writes():
+        for start in range(0, len(bot_ids), PUSH_BATCH):
+            async_task(
+                "bots.jobs.push_bot_to_backend", *bot_ids[start : start + PUSH_BATCH], group="bots"
+            )
 
 
 SWEEP_AHEAD = timedelta(hours=48)
@@ -707,6 +880,7 @@ def cancel_orphans() -> int:
         )
         worker = _Reconciler(timezone.now())
         worker.cancel_orphans([bot for bot in orphans if not bot.meetings.exists()])
+        worker.flush()
         _emit(worker.events)
         touched = list(worker.touched)
         if touched:

@@ -1,12 +1,43 @@
-"""Queueing a delivery's job (its own module: services queue through it, and the jobs it
-queues call the services)."""
+"""Queueing delivery jobs (its own module: services queue through it, and the jobs it queues
+call the services).
 
+A job delivers a batch of deliveries one after the other, each claimed just before its attempt
+(`delivery.attempt`), so queueing a thousand deliveries is a few broker writes, not a thousand.
+"""
+
+import uuid
+from contextlib import nullcontext
+
+from django.db import transaction
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
+# Deliveries per job: few broker writes for a burst, yet a burst still spreads over the workers.
+DELIVERY_BATCH = 50
 
-def enqueue_delivery(delivery_id) -> None:
-    async_task(
-        "webhooks.jobs.deliver",
-        str(delivery_id),
-        q_options={"group": "webhooks", "save": False, "task_name": f"webhook {delivery_id}"},
-    )
+
+def broker_writes():
+    """Around many `async_task` calls: with the database as the broker, one transaction for
+    all of them (one commit, not one per job). If it fails, none is queued; whoever queues
+    has a sweeper behind it."""
+    return transaction.atomic() if Conf.ORM and not Conf.SYNC else nullcontext()
+
+
+def enqueue_delivery(delivery_ids) -> None:
+    """Queue the delivery of one id or of an iterable of ids: one job per DELIVERY_BATCH."""
+    if isinstance(delivery_ids, str | uuid.UUID | int):
+        delivery_ids = [delivery_ids]
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+    with broker_writes():
+        for start in range(0, len(ids), DELIVERY_BATCH):
+            batch = ids[start : start + DELIVERY_BATCH]
+            async_task(
+                "webhooks.jobs.deliver",
+                *batch,
+                q_options={
+                    "group": "webhooks",
+                    "save": False,
+                    "task_name": f"webhook {batch[0]}"
+                    + (f" +{len(batch) - 1}" if len(batch) > 1 else ""),
+                },
+            )

@@ -94,14 +94,14 @@ def _write_deliveries(
     with transaction.atomic():
         deliveries = WebhookDelivery.objects.bulk_create(rows)
         if enqueue:
-            for delivery in deliveries:
-                _enqueue_on_commit(delivery.pk)
+            _enqueue_on_commit([delivery.pk for delivery in deliveries])
     return deliveries
 
 
-def _enqueue_on_commit(delivery_id) -> None:
-    # robust: a broker that is down must not fail the caller's change; the sweeper catches up.
-    transaction.on_commit(lambda: queueing.enqueue_delivery(delivery_id), robust=True)
+def _enqueue_on_commit(delivery_ids: list) -> None:
+    """Queue the deliveries once the transaction commits, in batches (queueing.py).
+    robust: a broker that is down must not fail the caller's change; the sweeper catches up."""
+    transaction.on_commit(lambda: queueing.enqueue_delivery(delivery_ids), robust=True)
 
 
 # --- Endpoints -----------------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def delivery_retry(*, delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.next_attempt_at = now
     delivery.give_up_at = now + delivery_attempts.RETRY_WINDOW
     delivery.save(update_fields=["status", "next_attempt_at", "give_up_at", "updated_at"])
-    _enqueue_on_commit(delivery.pk)
+    _enqueue_on_commit([delivery.pk])
     return delivery
 
 
@@ -288,8 +288,8 @@ def deliveries_sweep() -> int:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    for delivery_id in due:
-        queueing.enqueue_delivery(delivery_id)
+    if due:
+        queueing.enqueue_delivery(due)
     return len(due)
 
 
