@@ -7,6 +7,9 @@ whole `state` back (up to 8,192 characters, `calendars.oauth.MAX_STATE_LENGTH`),
 (4,094 bytes) refused such callbacks with its own 414 page before the service saw them.
 """
 
+import gc
+import os
+
 from gunicorn.http import message
 
 # Bytes of the request line (method, path and query, protocol). Longer lines get gunicorn's 414.
@@ -15,6 +18,17 @@ limit_request_line = 32768
 # 1 KB). More gets gunicorn's 431/400.
 limit_request_field_size = 8190
 limit_request_fields = 100
+
+# Seconds the workers get to finish their requests once told to stop. `./dev up` sets 1, so
+# Ctrl-C stops at once (honcho kills what still runs after 5 s); production keeps gunicorn's 30.
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT") or 30)
+
+
+def worker_exit(server, worker):
+    """Keep the loaded app out of the final garbage collection of an exiting worker: tearing it
+    down took about 0.6 s, which the master waits for on every stop."""
+    gc.freeze()
+
 
 # gunicorn caps limit_request_line at MAX_REQUEST_LINE (8,190), and its only way above that is 0,
 # "unlimited", with which its Python parser buffers a request line of any size. Raise the cap

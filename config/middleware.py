@@ -51,7 +51,8 @@ class RequestIdMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request.request_id
-            logger.info(
+            logger.log(
+                _request_log_level(request.path, response.status_code),
                 "%s %s %s",
                 request.method,
                 request.path,
@@ -66,6 +67,15 @@ class RequestIdMiddleware:
             return response
         finally:
             reset_log_context()
+
+
+def _request_log_level(path: str, status: int) -> int:
+    """A served static file (the admin's and the API docs' assets, a dozen per page) is logged
+    at DEBUG only: at INFO it drowned the requests worth reading. Its errors stay at INFO."""
+    static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+    if path.startswith(static_prefix) and status < 400:
+        return logging.DEBUG
+    return logging.INFO
 
 
 # The responses Django itself makes for errors (resolver 404, require_http_methods 405, CSRF 403,

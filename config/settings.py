@@ -21,7 +21,10 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
-PUBLIC_BASE_URL = env.url("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+# The port the Procfile's gunicorn listens on; the public URL follows it unless set, so a service
+# started with PORT=8611 builds its OAuth callback URLs on :8611.
+PORT = env.int("PORT", 8000, minimum=1)
+PUBLIC_BASE_URL = env.url("PUBLIC_BASE_URL", f"http://localhost:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -8,7 +8,10 @@ admin.site.site_header = "calsync support"
 admin.site.site_title = "calsync"
 
 urlpatterns = [
+    path("", views.landing, name="landing"),
     re_path(r"^healthz/?$", views.healthz, name="healthz"),
+    # The quick start's demo webhook receiver: the view answers 404 unless DEBUG.
+    re_path(r"^demo/webhooks/?$", views.demo_webhooks, name="demo_webhooks"),
     path("admin/", admin.site.urls),
     re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(

@@ -12,6 +12,27 @@ from .factories import ProjectFactory
 pytest_plugins = ["tests.fakes.fixtures"]
 
 
+def pytest_report_header(config):
+    """Say which database the suite runs on (DATABASE_URL, else the SQLite default), without
+    the password: a run on SQLite must not pass for one on PostgreSQL."""
+    from django.conf import settings
+    from django.db import connection
+
+    database = settings.DATABASES["default"]
+    if connection.vendor == "sqlite":
+        where = "an in-memory test database"
+        if database.get("TEST", {}).get("NAME"):
+            where = database["TEST"]["NAME"]
+        return f"database: sqlite ({where}; configured file {database['NAME']})"
+    host = database.get("HOST") or "local socket"
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    test_name = database.get("TEST", {}).get("NAME") or f"test_{database['NAME']}"
+    return (
+        f"database: {connection.vendor} {test_name} on {host}{port} "
+        f"(user {database.get('USER') or '-'}, from DATABASE_URL {database['NAME']})"
+    )
+
+
 @dataclass
 class Tenant:
     project: Project

@@ -8,9 +8,10 @@ automatically (as the seeded user), so the whole connect flow works in a browser
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 
-from .generators import populate
+from .generators import add_meeting_soon, populate
 from .google import FakeGoogle
 from .microsoft import FakeMicrosoft
 
@@ -29,6 +30,13 @@ def main() -> None:
         default=None,
         help="also grant the Google account to the client with this refresh token "
         "(so calsync can connect it without the consent screen: `./dev up --demo`)",
+    )
+    parser.add_argument(
+        "--google-meeting-soon",
+        type=int,
+        metavar="MINUTES",
+        default=0,
+        help="also add an external meeting with a link starting in about MINUTES minutes",
     )
     parser.add_argument("--events", type=int, default=150)
     parser.add_argument("--seed", type=int, default=1)
@@ -49,6 +57,8 @@ def main() -> None:
         fakes.append(google)
         google.add_account(args.google_email, name="Dana Lee", time_zone="America/New_York")
         populate(google, args.google_email, seed=args.seed, n=args.events)
+        if args.google_meeting_soon:
+            add_meeting_soon(google, args.google_email, minutes_ahead=args.google_meeting_soon)
         if args.google_refresh_token:
             google.grant(args.google_email, refresh_token=args.google_refresh_token)
         print("# The Google fake is running. Point calsync at it with:")
@@ -67,6 +77,10 @@ def main() -> None:
         print(f"MICROSOFT_GRAPH_URL={microsoft.graph_url}")
         print(f"REQUESTS_CA_BUNDLE={microsoft.ca_bundle_path}")
         print(f"# Microsoft OAuth client: {microsoft.client_id} / {microsoft.client_secret}")
+    # Stop as promptly on SIGTERM (`./dev up` ending, a process manager) as on Ctrl-C; a
+    # background job of a script does not get SIGINT at all.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     print("# Ctrl-C to stop.", flush=True)
     try:
         while True:
@@ -76,6 +90,10 @@ def main() -> None:
     finally:
         for fake in fakes:
             fake.stop()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

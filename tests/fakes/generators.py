@@ -405,3 +405,30 @@ def populate(
         else:
             fake.update_instance(exception.series_id, exception.original_start, **exception.changes)
     return generated
+
+
+def add_meeting_soon(fake: Any, email: str, *, minutes_ahead: int = 4) -> str:
+    """Add an external meeting with a Meet link that starts `minutes_ahead` minutes from now (by
+    the fake's clock, rounded up to the minute) and lasts 30 minutes; return its id.
+
+    For `./dev up --demo`: with the project's default join lead (2 minutes) its bot goes from
+    scheduled to dispatched within the first minutes, where the newcomer can watch it.
+    """
+    now = fake.now().astimezone(UTC)
+    start = (now + dt.timedelta(minutes=minutes_ahead, seconds=59)).replace(second=0, microsecond=0)
+    account = fake.accounts[email]
+    owner = Person(email, account.name)
+    guest = Person("sam.ortiz@globex.example", "Sam Ortiz")
+    return fake.add_event(
+        email,
+        summary="Demo: customer call with Globex (a bot joins this one)",
+        start=start,
+        end=start + dt.timedelta(minutes=30),
+        description="Made by ./dev up --demo a few minutes ahead, so its bot is dispatched soon.",
+        organizer=owner,
+        attendees=(
+            Attendee(owner.email, owner.name, "accepted"),
+            Attendee(guest.email, guest.name, "accepted"),
+        ),
+        conference=Conference("meet", "https://meet.google.com/dem-oqui-cks", "dem-oqui-cks"),
+    )

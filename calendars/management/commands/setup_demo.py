@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -17,7 +18,8 @@ class Command(BaseCommand):
         "key (the previous quick-start key is revoked). Safe to run on every start. With "
         "--demo-google EMAIL (`./dev up --demo`), also connect that account's calendar at the "
         "Google fake the settings point to, with a calendar user who records external meetings, "
-        "and sync it once."
+        "sync it once and say how many bots were scheduled. With --demo-webhook-url, the demo "
+        "project also sends its bots' dispatch and status events there (a loopback receiver)."
     )
 
     def add_arguments(self, parser):
@@ -26,17 +28,24 @@ class Command(BaseCommand):
         parser.add_argument("--google-client-id", default="")
         parser.add_argument("--google-client-secret", default="")
         parser.add_argument("--google-refresh-token", default="")
+        parser.add_argument(
+            "--demo-webhook-url",
+            default="",
+            help="a loopback receiver for the demo project's bot events (`./dev up --demo`)",
+        )
 
-    def handle(self, *args, admin_username, demo_google, **options):
+    def handle(self, *args, admin_username, demo_google, demo_webhook_url, **options):
         with transaction.atomic():
             project, raw_key = self._project()
             admin_line = self._admin(admin_username)
+            if demo_webhook_url:
+                self._demo_webhooks(project, demo_webhook_url)
             calendar = (
                 self._connect_google(project, demo_google, **options) if demo_google else None
             )
 
         self.stdout.write(f"Demo project: {project.name} ({project.id})")
-        self.stdout.write(f"Admin login:  {admin_line}   at /admin/")
+        self.stdout.write(f"Admin login:  {admin_line}   at {settings.PUBLIC_BASE_URL}/admin/")
         self.stdout.write(f"API key:      {raw_key}")
         if calendar is not None:
             self._sync(calendar)
@@ -53,10 +62,29 @@ class Command(BaseCommand):
     def _admin(self, username: str) -> str:
         User = get_user_model()
         if User.objects.filter(username=username).exists():
-            return f"{username} (exists; to reset: python manage.py changepassword {username})"
+            return f"{username} (exists; new password: ./dev manage changepassword {username})"
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username, "", password)
         return f"{username} / {password}"
+
+    def _demo_webhooks(self, project, url: str) -> None:
+        """One endpoint for the bots' dispatch and status events, at the service's own demo
+        receiver on loopback. Allowed to reach a loopback address as staff would allow it in
+        the admin (that allowance covers this URL only)."""
+        from webhooks import events
+        from webhooks.models import WebhookEndpoint
+
+        if project.webhook_endpoints.filter(url=url).exists():
+            return
+        endpoint = WebhookEndpoint(
+            project=project,
+            url=url,
+            description="Quick-start demo receiver (./dev up --demo)",
+            event_types=[events.BOT_DISPATCH, events.BOT_STATUS_CHANGE],
+        )
+        endpoint.allow_private_addresses = True
+        endpoint.clean()
+        endpoint.save()
 
     def _connect_google(
         self, project, email, *, google_client_id, google_client_secret, google_refresh_token, **_
@@ -91,3 +119,23 @@ class Command(BaseCommand):
             f"{meetings.count()} meetings, {meetings.filter(will_record=True).count()} to be "
             "recorded (external meetings with a link)"
         )
+        self._bots(calendar.project)
+
+    def _bots(self, project) -> None:
+        from django.utils import timezone
+
+        from bots.models import Bot
+
+        scheduled = Bot.objects.filter(project=project, status=Bot.Status.SCHEDULED)
+        upcoming = scheduled.filter(join_at__gte=timezone.now()).order_by("join_at")
+        self.stdout.write(f"Bots scheduled: {scheduled.count()}")
+        first = upcoming.prefetch_related("meetings").first()
+        if first is not None:
+            minutes = max(0, round((first.join_at - timezone.now()).total_seconds() / 60))
+            wait = f"{minutes} min" if minutes < 120 else f"{round(minutes / 60)} h"
+            titles = ", ".join(sorted({m.title for m in first.meetings.all()})) or "-"
+            self.stdout.write(
+                f"Next bot: joins {titles!r} at {first.join_at:%H:%M} UTC (in about {wait}); "
+                f"watch it go from scheduled to dispatched at "
+                f"{settings.PUBLIC_BASE_URL}/admin/bots/bot/{first.pk}/change/"
+            )

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from calendars.models import Calendar
 from calendars.sync import sync_calendar_by_id
+from config.progress import Progress
 
 BUSY_NOTE = " - another worker is syncing it; it syncs again when that one ends"
 
@@ -36,22 +37,19 @@ class Command(BaseCommand):
                 raise CommandError(f"No calendar with id {', '.join(missing)}.")
             ids = list(found)
         failures = 0
-        for position, calendar_id in enumerate(ids, start=1):
+        progress = Progress(len(ids), stream=self.stdout)
+        for calendar_id in ids:
             result = sync_calendar_by_id(calendar_id)
             failures += result.status != "synced"
             note = BUSY_NOTE if result.status == "busy" else ""
-            self.stdout.write(
-                f"{_bar(position, len(ids))} {calendar_id} {result.status}"
+            progress.advance(
+                f"{calendar_id} {result.status}"
                 f" (+{result.upserted} changed, -{result.deleted} removed"
                 f"{', full' if result.full else ''}{', ' + result.error if result.error else ''})"
                 f"{note}"
             )
+        progress.finish()
         self.stdout.write(f"{len(ids) - failures} calendar(s) synced, {failures} not.")
         if failures:
             # Scripts and support staff must see that not everything synced (busy included).
             raise CommandError(f"{failures} of {len(ids)} calendar(s) did not sync.")
-
-
-def _bar(done: int, total: int, width: int = 20) -> str:
-    filled = round(width * done / total) if total else width
-    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"

@@ -2,6 +2,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from config.progress import Progress
 from projects.fields import EncryptedTextField
 
 BATCH_SIZE = 500
@@ -21,7 +22,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        for model, names in encrypted_fields():
+        targets = list(encrypted_fields())
+        progress = Progress(len(targets), stream=self.stdout)
+        for model, names in targets:
             # The field decrypts on read (any listed key) and encrypts on write (newest key).
             rows = model.objects.values_list("pk", *names).order_by("pk")
             rotated = 0
@@ -38,4 +41,5 @@ class Command(BaseCommand):
                             model.objects.filter(pk=pk).update(**update)
                             rotated += 1
                 last_pk = batch[-1][0]
-            self.stdout.write(f"{model._meta.label}: {rotated} row(s) re-encrypted.")
+            progress.advance(f"{model._meta.label}: {rotated} row(s) re-encrypted.")
+        progress.finish()
