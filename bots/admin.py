@@ -1,19 +1,59 @@
-import json
+"""Admin of bots and their dispatch backends.
+
+A bot's page is read-only but for its config and metadata: its status, times and backend
+fields change through reconciliation, the hand-over and the actions below, which also tell the
+backend and the customer. Actions (cancel, dispatch again, dispatch now) go through the services
+the API and the jobs use and leave a LogEntry (who, when, what).
+"""
+
 import socket
+from datetime import datetime
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from config import http
+from meetings.admin import CappedPaginator
 from meetings.models import Meeting
-from projects.admin_utils import BigTableAdmin, masked_secret
+from projects.admin_utils import BigTableAdmin, masked_secret, with_zone
 
-from . import services
+from . import dispatch, services
 from .models import Bot, BotBackendConfig, base_url_problem
+
+DISPATCH_NOW_LIMIT = 20  # bots dispatched in one request
+
+
+def status_timeline(bot: Bot) -> list[dict]:
+    """The bot's status changes, oldest first, as support reads them."""
+    labels = dict(Bot.Status.choices)
+    lines = []
+    for change in bot.status_changes or []:
+        if not isinstance(change, dict):
+            continue
+        raw_at = change.get("created_at") or ""
+        try:
+            at = datetime.fromisoformat(raw_at)
+        except (TypeError, ValueError):
+            at = None
+        code = change.get("code") or ""
+        lines.append(
+            {
+                "at": timezone.localtime(at) if at and at.tzinfo else at,
+                "raw_at": raw_at,
+                "code": code,
+                "label": labels.get(code, code),
+                "sub_code": change.get("sub_code") or "",
+                "message": change.get("message") or "",
+            }
+        )
+    return lines
 
 
 class BackendStateFilter(admin.SimpleListFilter):
@@ -48,19 +88,28 @@ BACKEND_FIELDS = [
 
 @admin.register(Bot)
 class BotAdmin(BigTableAdmin):
+    paginator = CappedPaginator
     list_display = [
-        "id",
         "name",
-        "status",
-        "join_at",
+        "status_badge",
+        "joins",
         "calendar_meetings",
         "backend",
         "handover",
         "project",
+        "short_id",
     ]
+    list_display_links = ["name"]
+    ordering = ["-join_at", "-id"]
     list_filter = ["status", BackendStateFilter, "meeting_platform", "backend", "project"]
     list_select_related = ["project"]
-    search_fields = ["=id", "=deduplication_key", "=backend_bot_id", "meeting_url"]
+    search_fields = [
+        "=id",
+        "=deduplication_key",
+        "=backend_bot_id",
+        "=meeting_url",
+        "=meetings__id",
+    ]
     raw_id_fields = ["project", "meetings"]
     fieldsets = [
         (
@@ -71,7 +120,7 @@ class BotAdmin(BigTableAdmin):
                     "project",
                     "name",
                     "status",
-                    "join_at",
+                    "join_time",
                     "meeting_url",
                     "meeting_platform",
                     "deduplication_key",
@@ -81,11 +130,11 @@ class BotAdmin(BigTableAdmin):
                 ]
             },
         ),
+        ("Status history", {"fields": ["status_history", "created_at", "updated_at"]}),
         (
             "Dispatch backend",
             {"fields": BACKEND_FIELDS},
         ),
-        ("History", {"fields": ["status_history", "created_at", "updated_at"]}),
     ]
     # Status, times and links change through reconciliation and the actions below, which also
     # tell the backend and the customer; an edit here would do neither.
@@ -95,6 +144,7 @@ class BotAdmin(BigTableAdmin):
         "name",
         "status",
         "join_at",
+        "join_time",
         "meeting_url",
         "meeting_platform",
         "deduplication_key",
@@ -104,7 +154,7 @@ class BotAdmin(BigTableAdmin):
         "created_at",
         "updated_at",
     ]
-    actions = ["cancel_bots", "redispatch_bots"]
+    actions = ["dispatch_now", "cancel_bots", "redispatch_bots"]
 
     def get_queryset(self, request):
         meetings = Meeting.objects.select_related("calendar__calendar_user").order_by("start_time")
@@ -117,19 +167,46 @@ class BotAdmin(BigTableAdmin):
         # Only what staff changed: a push may be writing the backend fields right now.
         obj.save(update_fields=[*form.changed_data, "updated_at"] if change else None)
 
-    @admin.display(description="calendar meetings (calendar user)")
+    @admin.display(description="calendar meetings (calendar user): why this bot?")
     def calendar_meetings(self, bot: Bot) -> str:
         rows = [
             (
+                reverse("admin:meetings_meeting_change", args=[meeting.pk]),
                 meeting.title or "(untitled)",
-                f"{meeting.start_time:%Y-%m-%d %H:%M}",
+                with_zone(meeting.start_time),
                 meeting.calendar.calendar_user.external_id
                 if meeting.calendar.calendar_user
                 else "no calendar user",
             )
             for meeting in bot.meetings.all()
         ]
-        return format_html_join(mark_safe("<br>"), "{} @ {} ({})", rows) or "—"
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '<a class="bot-meeting-link" href="{}" title="Why? The meeting\'s decision, step '
+                'by step">{}</a> <span class="nowrap">@ {}</span> ({})',
+                rows,
+            )
+            or "—"
+        )
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, bot: Bot) -> str:
+        return format_html(
+            '<span class="console-badge status-{}">{}</span>', bot.status, bot.get_status_display()
+        )
+
+    @admin.display(description="joins", ordering="join_at")
+    def joins(self, bot: Bot) -> str:
+        return format_html('<span class="nowrap">{}</span>', with_zone(bot.join_at))
+
+    @admin.display(description="joins at")
+    def join_time(self, bot: Bot) -> str:
+        return with_zone(bot.join_at)
+
+    @admin.display(description="id")
+    def short_id(self, bot: Bot) -> str:
+        return format_html('<code title="{}">{}…</code>', bot.pk, str(bot.pk)[:8])
 
     @admin.display(description="hand-over")
     def handover(self, bot: Bot) -> str:
@@ -139,7 +216,40 @@ class BotAdmin(BigTableAdmin):
 
     @admin.display(description="status history")
     def status_history(self, bot: Bot) -> str:
-        return format_html("<pre>{}</pre>", json.dumps(bot.status_changes, indent=2))
+        return render_to_string(
+            "admin/bots/status_timeline.html", {"timeline": status_timeline(bot)}
+        )
+
+    @admin.action(description="Dispatch now (bots whose join time has come)")
+    def dispatch_now(self, request, queryset):
+        """What the every-minute dispatch job does (bots/dispatch.py: dispatch_bot, fenced by
+        the join time read), for the selected bots, without waiting for its next tick. A bot
+        whose join time has not come is left as is: reconciliation owns its join time."""
+        bots = list(queryset.order_by("join_at")[: DISPATCH_NOW_LIMIT + 1])
+        if len(bots) > DISPATCH_NOW_LIMIT:
+            messages.error(request, f"Select at most {DISPATCH_NOW_LIMIT} bots to dispatch now.")
+            return
+        outcomes = []
+        for bot in bots:
+            outcome = dispatch.dispatch_bot(bot_id=bot.pk, join_at=bot.join_at)
+            why = {
+                "early": f"its join time ({with_zone(bot.join_at)}) has not come",
+                "stale": f"it is {bot.get_status_display().lower()}, not scheduled, or changed",
+            }.get(outcome, "")
+            self.log_change(
+                request,
+                bot,
+                f"Dispatch now in the admin: {outcome}" + (f" ({why})." if why else "."),
+            )
+            outcomes.append((bot, outcome, why))
+        done = [bot for bot, outcome, _ in outcomes if outcome == "dispatched"]
+        if done:
+            messages.success(request, f"{len(done)} bot(s) dispatched.")
+        for bot, outcome, why in outcomes:
+            if outcome != "dispatched":
+                messages.warning(
+                    request, f"{bot.name} ({bot.pk}): {outcome}" + (f": {why}." if why else ".")
+                )
 
     @admin.action(description="Cancel selected bots (not joined yet)")
     def cancel_bots(self, request, queryset):
@@ -147,6 +257,7 @@ class BotAdmin(BigTableAdmin):
         for bot in queryset:
             try:
                 services.bot_cancel(bot=bot, message=f"Cancelled by {request.user} in the admin.")
+                self.log_change(request, bot, "Cancelled in the admin (bot_cancel).")
                 done += 1
             except services.BotError:
                 refused += 1
@@ -158,6 +269,7 @@ class BotAdmin(BigTableAdmin):
         for bot in queryset:
             try:
                 services.bot_redispatch(bot=bot)
+                self.log_change(request, bot, "Dispatched again in the admin (bot_redispatch).")
                 done += 1
             except services.BotError:
                 refused += 1

@@ -69,14 +69,24 @@ EXAMPLE = {
             "outcome": "pass",
             "detail": "Zoom link https://zoom.us/j/81234567890 (found in the event's location)",
         },
-        {"step": "all_day", "label": "Not an all-day event", "outcome": "pass", "detail": "No."},
+        {
+            "step": "all_day",
+            "label": "Not an all-day event",
+            "outcome": "pass",
+            "detail": "It has start and end times.",
+        },
         {
             "step": "deleted",
             "label": "Not deleted from the calendar",
             "outcome": "pass",
-            "detail": "No.",
+            "detail": "Still in the calendar.",
         },
-        {"step": "cancelled", "label": "Not cancelled", "outcome": "pass", "detail": "No."},
+        {
+            "step": "cancelled",
+            "label": "Not cancelled",
+            "outcome": "pass",
+            "detail": "Status: confirmed.",
+        },
         {
             "step": "ended",
             "label": "Not ended",

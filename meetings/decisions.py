@@ -234,6 +234,13 @@ def _when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+_PREREQUISITE_MET = {
+    "all_day": lambda meeting: "It has start and end times.",
+    "deleted": lambda meeting: "Still in the calendar.",
+    "cancelled": lambda meeting: f"Status: {meeting.status}.",
+}
+
+
 def _prerequisite_steps(meeting, unmet: list[str], steps: list) -> None:
     for code, name in PREREQUISITES.items():
         failed = code in unmet
@@ -246,8 +253,10 @@ def _prerequisite_steps(meeting, unmet: list[str], steps: list) -> None:
             )
         elif name == "ended":
             detail = f"{'Ended' if failed else 'Ends'} {_when(meeting.end_time)}."
+        elif failed:
+            detail = REASONS[code].partition(": ")[2]
         else:
-            detail = REASONS[code].partition(": ")[2] if failed else "No."
+            detail = _PREREQUISITE_MET[name](meeting)
         steps.append(Step(name, FAIL if failed else PASS, detail))
 
 
