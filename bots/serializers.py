@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.serializers import StrictSerializer
@@ -43,8 +44,8 @@ class StatusChangeSerializer(serializers.Serializer):
 
 class BackendStateSerializer(serializers.Serializer):
     name = serializers.CharField(source="backend", help_text="The dispatch backend.")
-    bot_id = serializers.CharField(
-        source="backend_bot_id", help_text="The backend's id for this bot; empty until handed over."
+    bot_id = serializers.SerializerMethodField(
+        help_text="The backend's id for this bot; null until handed over."
     )
     synced_at = serializers.DateTimeField(
         source="backend_synced_at", allow_null=True, help_text="Last successful hand-over."
@@ -53,6 +54,11 @@ class BackendStateSerializer(serializers.Serializer):
         source="backend_error", help_text="Why the last hand-over failed; empty when it did not."
     )
     retry_at = serializers.DateTimeField(source="backend_retry_at", allow_null=True)
+
+    # Null rather than "": an empty id would read as a path segment to clients that follow it.
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_bot_id(self, bot) -> str | None:
+        return bot.backend_bot_id or None
 
 
 class BotSerializer(serializers.ModelSerializer):

@@ -75,7 +75,7 @@ def test_detail_has_recall_fields(acme):
     assert set(meetings[0]["calendar_user"]) == {"id", "external_id"}
     assert body["backend"] == {
         "name": "",
-        "bot_id": "",
+        "bot_id": None,
         "synced_at": None,
         "error": "",
         "retry_at": None,
