@@ -134,3 +134,10 @@ def test_overview_reads_the_big_tables_through_indexes(staff, world, acme, scope
             assert not scanned & set(tables), f"{sql}\n{plan}"
             checked += 1
     assert checked >= 5
+
+
+def test_staff_without_access_to_calendars_see_no_overview(client, django_user_model, world):
+    user = django_user_model.objects.create_user("intern", password="pw-123456", is_staff=True)
+    client.force_login(user)
+    html = client.get(INDEX).content.decode()
+    assert 'id="overview-calendars"' not in html and "broken@acme.example" not in html
