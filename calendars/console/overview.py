@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Min, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -155,11 +155,14 @@ def overview(*, project_id=None, now: datetime | None = None) -> dict:
         health.attempts += ok + failed
         health.failed_attempts += failed
 
+    unowned = 0  # rows of jobs that serve no single project: in the total only
     for item in JobFailure.objects.filter(scope).values("project_id").annotate(n=Count("pk")):
         if item["project_id"]:
             row(item["project_id"]).job_failures += item["n"]
+        else:
+            unowned += item["n"]
 
-    total = ProjectHealth("All projects")
+    total = ProjectHealth("All projects", job_failures=unowned)
     for health in projects.values():
         total.add(health)
         health.freeze()
@@ -190,7 +193,6 @@ def overview(*, project_id=None, now: datetime | None = None) -> dict:
             )
             .order_by("-join_at")[:LIST_LIMIT]
         ),
-        "unhealthy_endpoints": [e for e in endpoints if e.health != "healthy"][:LIST_LIMIT],
         "endpoints": endpoints[:LIST_LIMIT],
         "job_failures": list(
             JobFailure.objects.filter(scope)
@@ -223,23 +225,39 @@ def _failing_calendar_list(scope: Q) -> list[Calendar]:
         )
         .order_by("-updated_at")[:LIST_LIMIT]
     )
+    # The first failed attempt after the last success, from the sync history (one query
+    # through its (calendar, at) index for the listed calendars).
+    first_failures = dict(
+        CalendarSyncEvent.objects.filter(
+            Q(calendar__last_successful_sync_at__isnull=True)
+            | Q(at__gt=F("calendar__last_successful_sync_at")),
+            calendar_id__in=[calendar.pk for calendar in calendars],
+            kind__in=CalendarSyncEvent.FAILURES,
+        )
+        .values("calendar_id")
+        .annotate(first=Min("at"))
+        .values_list("calendar_id", "first")
+        .order_by()
+    )
     for calendar in calendars:
         failure = calendar.connection_failure_data or {}
         calendar.reason = ": ".join(
             str(part) for part in (failure.get("error"), failure.get("message")) if part
         )
-        calendar.failing_since = _failing_since(calendar)
+        calendar.failing_since = _failing_since(calendar, first_failures.get(calendar.pk))
     return calendars
 
 
-def _failing_since(calendar: Calendar) -> datetime | None:
-    """When it went wrong: the disconnection's history entry, or the failure after the last
-    success (the failure data's time is the latest failure's; the first one is not kept)."""
+def _failing_since(calendar: Calendar, first_failure: datetime | None) -> datetime | None:
+    """When it went wrong: the disconnection's history entry, or the first failed attempt
+    after the last success (as far back as the sync history goes), or the latest failure."""
     if calendar.state == Calendar.State.DISCONNECTED and calendar.state_history:
         try:
             return datetime.fromisoformat(calendar.state_history[-1]["at"])
         except (KeyError, TypeError, ValueError):
             return None
+    if first_failure is not None:
+        return first_failure
     failure = calendar.connection_failure_data or {}
     try:
         return datetime.fromisoformat(failure["timestamp"])

@@ -141,3 +141,23 @@ def test_staff_without_access_to_calendars_see_no_overview(client, django_user_m
     client.force_login(user)
     html = client.get(INDEX).content.decode()
     assert 'id="overview-calendars"' not in html and "broken@acme.example" not in html
+
+
+def test_a_retrying_calendar_is_failing_since_its_first_failure_after_the_last_success(staff, acme):
+    now = timezone.now()
+    calendar = CalendarFactory(
+        project=acme.project,
+        email="flaky@acme.example",
+        consecutive_sync_failures=2,
+        last_successful_sync_at=now - timedelta(hours=5),
+        connection_failure_data={"error": "rate_limited", "timestamp": now.isoformat()},
+    )
+    for hours, kind in ((6, "failed"), (5.5, "synced"), (3, "failed"), (1, "failed")):
+        CalendarSyncEvent.objects.create(
+            calendar=calendar, kind=kind, at=now - timedelta(hours=hours)
+        )
+    html = section(staff.get(INDEX).content.decode(), "overview-calendars")
+    row = html[html.index("flaky@acme.example") :]
+    first = timezone.localtime(now - timedelta(hours=3))
+    assert f"{first:%Y-%m-%d %H:%M} UTC" in row[:1500]
+    assert "rate_limited" in row[:1500]
