@@ -85,6 +85,8 @@ _SETTINGS_GROUPS = (
     "websocket_settings",
     "zoom_settings",
 )
+# Every top-level key of Attendee's bot create that is a setting (what a client may send along).
+BOT_SETTINGS = (*_SETTINGS_GROUPS, "bot_image", "webhooks")
 CONFIG_SCHEMA = {
     "type": "object",
     "properties": {

@@ -19,6 +19,7 @@ from bots.params import (
 )
 from calendars.models import Calendar
 from calendars.platforms import Platform
+from calendars.server_api.serializers import ResyncAllQuerySerializer, ResyncAllSerializer
 from config.api.serializers import StrictSerializer
 from meetings.models import BotSchedule, Meeting
 
@@ -149,28 +150,12 @@ class MeetingBaasCreateCalendarResponseSerializer(serializers.Serializer):
     calendar = MeetingBaasCalendarSerializer()
 
 
-class MeetingBaasResyncAllQuerySerializer(StrictSerializer):
-    days = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=365,
-        help_text="Accepted for Meeting BaaS clients; the window synced is the project's sync "
-        "horizon (sync_days_past / sync_days_future).",
-    )
+class MeetingBaasResyncAllQuerySerializer(ResyncAllQuerySerializer):
+    """The server API's: Meeting BaaS' `days`, accepted; the window is the sync horizon."""
 
 
-class MeetingBaasResyncAllCalendarsResponseSerializer(serializers.Serializer):
-    synced_calendars = serializers.ListField(child=serializers.UUIDField())
-    errors = serializers.ListField(
-        child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
-        help_text="[calendar uuid, message] per calendar that failed.",
-    )
-
-    def to_representation(self, summary) -> dict:
-        return {
-            "synced_calendars": [str(pk) for pk in summary.synced_calendars],
-            "errors": [[str(pk), message] for pk, message in summary.errors],
-        }
+class MeetingBaasResyncAllCalendarsResponseSerializer(ResyncAllSerializer):
+    """The server API's answer, which is Meeting BaaS' shape (named for its components)."""
 
 
 # --- events and their bots ---------------------------------------------------------------------

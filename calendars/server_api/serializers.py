@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bots import backends as bot_backends
+from bots.backends import attendee as attendee_backend
 from bots.serializers import BotSerializer, CalendarUserRefSerializer
 from calendars.models import Calendar, CalendarUser
 from calendars.platforms import Platform
@@ -158,6 +159,12 @@ class ResyncAllSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField(), min_length=2, max_length=2),
         help_text="[calendar id, message] per calendar that failed.",
     )
+
+    def to_representation(self, summary) -> dict:
+        return {
+            "synced_calendars": [str(pk) for pk in summary.synced_calendars],
+            "errors": [[str(pk), message] for pk, message in summary.errors],
+        }
 
 
 class SyncSummarySerializer(serializers.Serializer):
@@ -332,23 +339,7 @@ class BotCreateSerializer(_BotConfigSerializer):
 
 # Attendee's bot settings, which its clients send at the top level of a bot create. They travel
 # in `bot_config` (the attendee backend sends the keys of bot_config at the top level again).
-ATTENDEE_BOT_SETTINGS = (
-    "automatic_leave_settings",
-    "bot_chat_message",
-    "bot_image",
-    "callback_settings",
-    "debug_settings",
-    "external_media_storage_settings",
-    "google_meet_settings",
-    "recording_settings",
-    "rtmp_settings",
-    "teams_settings",
-    "transcription_settings",
-    "voice_agent_settings",
-    "webhooks",
-    "websocket_settings",
-    "zoom_settings",
-)
+ATTENDEE_BOT_SETTINGS = attendee_backend.BOT_SETTINGS
 
 # Fields of Attendee's bot create that a bot for a calendar event does not take, and why.
 NOT_WITH_EVENT = {

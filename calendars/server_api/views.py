@@ -171,12 +171,7 @@ class CalendarViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         query = ResyncAllQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         summary = services.calendars_sync_now(calendars=self.get_queryset().order_by("created_at"))
-        return Response(
-            {
-                "synced_calendars": [str(pk) for pk in summary.synced_calendars],
-                "errors": [[str(pk), message] for pk, message in summary.errors],
-            }
-        )
+        return Response(ResyncAllSerializer(summary).data)
 
     @extend_schema(request=None, responses=SyncSummarySerializer)
     @action(detail=True, methods=["post"], url_path="sync", url_name="sync")
