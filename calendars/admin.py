@@ -62,7 +62,16 @@ class CalendarUserAdmin(BigTableAdmin):
     inlines = [CalendarInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_calendars=Count("calendars"))
+        # A correlated count, evaluated for the page's rows only (a JOIN with GROUP BY would
+        # aggregate every calendar user before the page is cut).
+        calendars = (
+            Calendar.objects.filter(calendar_user=OuterRef("pk"))
+            .order_by()
+            .values("calendar_user")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(_calendars=Coalesce(Subquery(calendars), 0))
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # the API's delete cancels bots and tells the customer; a cascade would not
