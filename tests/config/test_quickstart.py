@@ -233,7 +233,7 @@ def test_demo_has_a_bot_dispatched_within_minutes(fake_google, monkeypatch):
         out = io.StringIO()
         call_command("setup_demo", *demo, stdout=out)
     lines = out.getvalue().splitlines()
-    assert "Bots scheduled: 1" in lines
+    assert "Bots:         1 scheduled" in lines
     next_bot = next(line for line in lines if line.startswith("Next bot:"))
     assert "Demo: customer call with Globex" in next_bot
 
@@ -304,6 +304,18 @@ def test_second_dev_up_leaves_the_running_one_alone(tmp_path):
         running.wait()
     assert run_dev("reset", data_dir=tmp_path).returncode == 0
     assert not tmp_path.exists()
+
+
+def test_a_stale_pid_file_does_not_block_dev_up(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    (tmp_path / "dev-up.pid").write_text(f"{gone.pid} 8123\n")
+    with socket.socket() as busy:  # stop it right after the pid file check, at the port check
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run_dev("up", data_dir=tmp_path, PORT=str(busy.getsockname()[1]))
+    assert "already running" not in result.stderr and "is in use" in result.stderr
+    assert not (tmp_path / "dev-up.pid").exists()  # taken over, and released at exit
 
 
 def test_dev_manage_runs_commands_without_an_activated_virtualenv(tmp_path):

@@ -128,14 +128,14 @@ class Command(BaseCommand):
 
         scheduled = Bot.objects.filter(project=project, status=Bot.Status.SCHEDULED)
         upcoming = scheduled.filter(join_at__gte=timezone.now()).order_by("join_at")
-        self.stdout.write(f"Bots scheduled: {scheduled.count()}")
+        self.stdout.write(f"Bots:         {scheduled.count()} scheduled")
         first = upcoming.prefetch_related("meetings").first()
         if first is not None:
             minutes = max(0, round((first.join_at - timezone.now()).total_seconds() / 60))
             wait = f"{minutes} min" if minutes < 120 else f"{round(minutes / 60)} h"
             titles = ", ".join(sorted({m.title for m in first.meetings.all()})) or "-"
             self.stdout.write(
-                f"Next bot: joins {titles!r} at {first.join_at:%H:%M} UTC (in about {wait}); "
+                f"Next bot:     joins {titles!r} at {first.join_at:%H:%M} UTC (in about {wait}); "
                 f"watch it go from scheduled to dispatched at "
                 f"{settings.PUBLIC_BASE_URL}/admin/bots/bot/{first.pk}/change/"
             )
