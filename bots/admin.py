@@ -157,7 +157,11 @@ class BotAdmin(BigTableAdmin):
     actions = ["dispatch_now", "cancel_bots", "redispatch_bots"]
 
     def get_queryset(self, request):
-        meetings = Meeting.objects.select_related("calendar__calendar_user").order_by("start_time")
+        meetings = (
+            Meeting.objects.select_related("calendar__calendar_user")
+            .defer("raw", "description", "meeting_invite", "attendees", "location")
+            .order_by("start_time")
+        )
         return super().get_queryset(request).prefetch_related(Prefetch("meetings", meetings))
 
     def has_add_permission(self, request) -> bool:

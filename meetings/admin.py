@@ -16,6 +16,7 @@ import re
 import uuid
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -25,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 
 from projects.admin_utils import BigTableAdmin, with_zone
 
-from .links import platform_label
+from .links import PLATFORMS, platform_label
 from .models import AutoJoinRule, Meeting
 
 REASON_CHARS = 60
@@ -40,6 +41,34 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return self.object_list.order_by()[: self.cap].count()
+
+
+class PlatformFilter(admin.SimpleListFilter):
+    """The meeting platforms by name, from the known list: Django's default filter would read
+    the distinct values of the whole table on every page."""
+
+    title = "platform"
+    parameter_name = "platform"
+
+    def lookups(self, request, model_admin):
+        return [("none", "No join link"), *((p, platform_label(p)) for p in PLATFORMS)]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.filter(meeting_platform__isnull=True)
+        if self.value():
+            return queryset.filter(meeting_platform=self.value())
+        return queryset
+
+
+class MeetingChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # The list shows none of the big fields: not the provider payload (kilobytes a row).
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .defer("raw", "description", "meeting_invite", "attendees", "location")
+        )
 
 
 def _uuid(text: str):
@@ -73,7 +102,7 @@ class MeetingAdmin(BigTableAdmin):
         "project",
     ]
     list_display_links = ["title_display"]
-    list_filter = ["will_record", "meeting_platform", "is_deleted", "status", "project"]
+    list_filter = ["will_record", PlatformFilter, "is_deleted", "status", "project"]
     list_select_related = ["calendar__calendar_user", "project"]
     # Newest and upcoming first: what support is asked about.
     ordering = ["-start_time", "-id"]
@@ -144,6 +173,9 @@ class MeetingAdmin(BigTableAdmin):
         return [
             name for name in dict.fromkeys([*shown, *model_fields]) if name not in self.EDITABLE
         ]
+
+    def get_changelist(self, request, **kwargs):
+        return MeetingChangeList
 
     def has_add_permission(self, request) -> bool:
         return False  # meetings come from calendars

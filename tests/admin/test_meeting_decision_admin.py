@@ -267,6 +267,20 @@ def test_lists_do_not_grow_in_queries_and_never_count_the_table(
     assert counts, "the capped paginator counts"
     for sql in counts:
         assert "LIMIT" in sql.upper(), sql
+    meeting_reads = [q["sql"] for q in many.captured_queries if '"meetings_meeting"' in q["sql"]]
+    for sql in meeting_reads:
+        assert "DISTINCT" not in sql.upper(), sql  # no filter reads the whole table
+        assert '"meetings_meeting"."raw"' not in sql, sql  # nor the payloads of the page
+
+
+def test_the_calendar_pages_meetings_link_filters_the_list(support, acme, calendar):
+    mine = zoom_meeting(calendar, is_external=True)
+    zoom_meeting(CalendarFactory(project=acme.project), is_external=True)
+    response = support.get(changelist(Meeting), {"calendar": str(calendar.pk)})
+    assert [m.pk for m in response.context["cl"].result_list] == [mine.pk]
+    by_platform = support.get(changelist(Meeting), {"platform": "zoom"})
+    assert len(by_platform.context["cl"].result_list) == 2
+    assert support.get(changelist(Meeting), {"platform": "none"}).context["cl"].result_count == 0
 
 
 def test_meeting_and_bot_change_pages_use_few_queries(
