@@ -174,6 +174,17 @@ class MeetingAdmin(BigTableAdmin):
             name for name in dict.fromkeys([*shown, *model_fields]) if name not in self.EDITABLE
         ]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "override_should_record":
+            field.label = "Recording override"
+            field.widget.choices = [
+                ("unknown", "Not set: the preferences and rules decide"),
+                ("true", "Record this meeting"),
+                ("false", "Don't record this meeting"),
+            ]
+        return field
+
     def get_changelist(self, request, **kwargs):
         return MeetingChangeList
 

@@ -138,6 +138,7 @@ def test_sync_owned_fields_cannot_be_changed_by_posting_the_form(support, calend
     for name in ("title", "will_record", "will_record_reason", "meeting_url", "attendees", "raw"):
         assert f'name="{name}"' not in html, name
     assert 'name="override_should_record"' in html
+    assert "Not set: the preferences and rules decide" in html
 
 
 def test_the_override_goes_through_the_service_and_is_logged(support, calendar, monkeypatch):

@@ -121,6 +121,15 @@ def test_the_rule_and_the_api_schedule_are_named(acme, calendar):
     assert steps_of(body)["rules"]["outcome"] == "skipped"
 
 
+def test_a_calendar_without_calendar_user(acme):
+    calendar = CalendarFactory(project=acme.project, calendar_user=None)
+    meeting = zoom_meeting(calendar, raw=[])  # a payload that is not an object: no source
+    body = acme.client.get(server_url(meeting)).json()
+    assert body["code"] == "no_calendar_user"
+    assert steps_of(body)["calendar_user"]["outcome"] == "decided"
+    assert steps_of(body)["join_link"]["detail"] == "Zoom link https://zoom.us/j/81234567890"
+
+
 def test_a_change_not_reconciled_yet_already_shows(acme, calendar):
     meeting = zoom_meeting(calendar, is_external=True)
     reconcile_meetings(meeting_ids=[meeting.pk])
