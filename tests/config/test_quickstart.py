@@ -322,3 +322,24 @@ def test_dev_manage_runs_commands_without_an_activated_virtualenv(tmp_path):
     result = run_dev("manage", "help", "sync_calendars", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "--all" in result.stdout
+
+
+# --- a prompt stop ---------------------------------------------------------------------------------
+
+
+def test_gunicorn_graceful_timeout_is_set_from_the_environment(monkeypatch):
+    import gc
+    import importlib
+
+    from config import gunicorn as gunicorn_settings
+
+    monkeypatch.setenv("WEB_GRACEFUL_TIMEOUT", "1")
+    assert importlib.reload(gunicorn_settings).graceful_timeout == 1
+    monkeypatch.delenv("WEB_GRACEFUL_TIMEOUT")
+    assert importlib.reload(gunicorn_settings).graceful_timeout == 30
+    # An exiting worker keeps the app out of the final collection (a fast exit).
+    try:
+        gunicorn_settings.worker_exit(None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
