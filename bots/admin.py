@@ -12,6 +12,7 @@ from datetime import datetime
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -84,6 +85,26 @@ BACKEND_FIELDS = [
     "backend_attempts",
     "backend_retry_at",
 ]
+
+
+class BotChangeList(ChangeList):
+    # The list's columns only: the page is the top 50 of a sort over every matching bot, and
+    # PostgreSQL sorts whole rows (config, metadata, status history).
+    COLUMNS = (
+        "id",
+        "name",
+        "meeting_url",  # str(bot)
+        "status",
+        "join_at",
+        "backend",
+        "backend_error",
+        "backend_synced_at",
+        "project__id",
+        "project__name",
+    )
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).only(*self.COLUMNS)
 
 
 @admin.register(Bot)
@@ -163,6 +184,9 @@ class BotAdmin(BigTableAdmin):
             .order_by("start_time")
         )
         return super().get_queryset(request).prefetch_related(Prefetch("meetings", meetings))
+
+    def get_changelist(self, request, **kwargs):
+        return BotChangeList
 
     def has_add_permission(self, request) -> bool:
         return False  # bots come from meetings
