@@ -29,8 +29,9 @@ class MeetingConsoleAdmin(MeetingAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = dict(extra_context or {})
-        meeting = decision_queryset().filter(pk=object_id).first()
-        if meeting is not None and self.has_view_permission(request, meeting):
+        found = self.get_object(request, object_id)  # None for an unknown or malformed id
+        if found is not None and self.has_view_permission(request, found):
+            meeting = decision_queryset().get(pk=found.pk)
             decision = extra_context["decision"] = meeting_decision(meeting)
             if decision.bot is not None:
                 extra_context["bot_timeline"] = status_timeline(decision.bot)
@@ -69,8 +70,9 @@ class MeetingConsoleAdmin(MeetingAdmin):
     def redecide_view(self, request, object_id):
         """The change page's "Re-decide now" button (POST): the action for one meeting."""
         change_url = reverse("admin:meetings_meeting_change", args=[object_id])
-        if request.method == "POST" and self.has_change_permission(request):
-            self.redecide(request, Meeting.objects.filter(pk=object_id))
+        meeting = self.get_object(request, object_id)
+        if meeting is not None and request.method == "POST" and self.has_change_permission(request):
+            self.redecide(request, Meeting.objects.filter(pk=meeting.pk))
         return HttpResponseRedirect(change_url)
 
     @admin.action(description="Re-decide selected meetings now (and make their bots match)")

@@ -299,3 +299,12 @@ def test_meeting_and_bot_change_pages_use_few_queries(
         assert support.get(change_url(meeting)).status_code == 200
     with django_assert_max_num_queries(20):
         assert support.get(change_url(bot)).status_code == 200
+
+
+def test_unknown_or_malformed_ids_are_no_error(support):
+    for object_id in ("not-a-uuid", "6f1c2a9e-4b7d-4c1e-9a3f-2d8e5b7c1a40"):
+        page = reverse("admin:meetings_meeting_change", args=[object_id])
+        assert support.get(page).status_code == 302  # the admin's "doesn't exist" redirect
+        redecide = reverse("admin:meetings_meeting_redecide", args=[object_id])
+        assert support.post(redecide).status_code == 302
+    assert not LogEntry.objects.exists()
