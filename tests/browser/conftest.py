@@ -1,6 +1,7 @@
 """Browser tests: Debian's Chromium (headless) driven by Selenium through Debian's chromedriver,
 against pytest-django's live server on 127.0.0.1. Skipped when either program is missing, so
-`./dev test` passes on a machine without them; `.ci/run` installs both.
+`./dev test` passes on a machine without them; `.ci/run` installs both and sets
+CALSYNC_REQUIRE_BROWSER, which turns the skip into a failure.
 
 Each page a test looks at is saved as a PNG in $CALSYNC_SCREENSHOTS_DIR (default
 var/screenshots/, ignored by git) for CI to keep as artifacts."""
@@ -57,6 +58,11 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "browser: runs in a real headless Chromium (tests/browser)")
 
 
+def required() -> bool:
+    """CI (.ci/run) sets CALSYNC_REQUIRE_BROWSER: there a missing browser fails the tests."""
+    return os.environ.get("CALSYNC_REQUIRE_BROWSER", "") not in ("", "0")
+
+
 def missing() -> str | None:
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.access(path, os.X_OK):
@@ -74,6 +80,8 @@ def driver(django_db_setup, live_server):
     before the test database is dropped and the live server stops, so that no request thread
     still holds a database connection then."""
     reason = missing()
+    if reason and required():
+        pytest.fail(reason)
     if reason:
         pytest.skip(reason)
     from selenium import webdriver

@@ -12,9 +12,12 @@ from django.utils import timezone
 from calendars.models import Calendar
 from meetings.models import Meeting
 
-from .conftest import missing
+from .conftest import missing, required
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(bool(missing()), reason=str(missing()))]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(bool(missing()) and not required(), reason=str(missing())),
+]
 
 
 def change_url(obj) -> str:
