@@ -38,6 +38,7 @@ PASSWORD = "pw-browser-123456"
 os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 ZOOM_IDS = itertools.count(1234567890)
 
+WINDOW_WIDTH, WINDOW_HEIGHT = 1400, 1000
 # Without the background-networking flags Chromium keeps calling Google's hosts, which this
 # closed network refuses; a fresh profile per run keeps runs independent.
 CHROMIUM_FLAGS = [
@@ -50,7 +51,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1400,1800",
+    f"--window-size={WINDOW_WIDTH},{WINDOW_HEIGHT}",
 ]
 
 
@@ -145,7 +146,14 @@ class Browser:
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{self.prefix}--{name}.png"
-        assert self.driver.save_screenshot(str(path)), f"no screenshot of {name}"
+        # The whole page, not just the window: headless, the window can grow to fit it.
+        width = self.driver.get_window_size()["width"]
+        height = self.driver.execute_script("return document.documentElement.scrollHeight")
+        self.driver.set_window_size(width, min(max(height, WINDOW_HEIGHT), 8000))
+        try:
+            assert self.driver.save_screenshot(str(path)), f"no screenshot of {name}"
+        finally:
+            self.driver.set_window_size(width, WINDOW_HEIGHT)
         return path
 
     def log_in(self, username: str, password: str) -> None:
