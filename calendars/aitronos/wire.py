@@ -1,7 +1,7 @@
 """Aitronos's names for our things, each mapping written once: calendar providers, meeting
 platforms, and an event's `auto_join_status` (a query, so a list can filter on it in SQL)."""
 
-from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, OuterRef, QuerySet, Subquery, UUIDField, Value, When
 
 from bots.models import Bot, BotStatus
 from calendars.platforms import Platform
@@ -89,7 +89,8 @@ def with_auto_join_status(meetings: QuerySet[Meeting]) -> QuerySet[Meeting]:
     best = _best_bot()
     meetings = meetings.annotate(
         bot_rank=Subquery(best.values("rank")[:1]),
-        session_id=Subquery(best.values("bot_id")[:1]),
+        # Typed, so every database hands back a UUID (SQLite stores it as bare hex).
+        session_id=Subquery(best.values("bot_id")[:1], output_field=UUIDField()),
     )
     return meetings.annotate(
         auto_join_status=Case(

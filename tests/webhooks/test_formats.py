@@ -5,6 +5,7 @@ import base64
 import json
 import logging
 import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -394,7 +395,9 @@ def test_static_header_values_never_come_back(acme, create, receiver, caplog, se
     # Encrypted at rest.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT static_headers FROM webhooks_webhookendpoint WHERE id = %s", [created["id"]]
+            "SELECT static_headers FROM webhooks_webhookendpoint WHERE id = %s",
+            # The id as this database stores it (SQLite: bare hex).
+            [WebhookEndpoint._meta.pk.get_db_prep_value(uuid.UUID(created["id"]), connection)],
         )
         (stored,) = cursor.fetchone()
     assert stored and MB_KEY not in stored and "x-meeting-baas" not in stored
