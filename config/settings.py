@@ -241,10 +241,11 @@ CALENDAR_TOKEN_SIGNING_KEYS = env.signing_keys(
 CALENDAR_TOKEN_LIFETIME_SECONDS = env.int("CALENDAR_TOKEN_LIFETIME_SECONDS", 86400, minimum=60)
 CALENDAR_REFRESH_RATE = env.raw("CALENDAR_REFRESH_RATE", "120/min")
 
-# The calendar-token routes are called from browsers (Recall's V1 client is a SPA); the API-key
-# routes (authenticate/, users/) are for servers only. Per-project origin lists are enforced when
+# The calendar-token routes are called from browsers (Recall's V1 client is a SPA, Aitronos's
+# meeting-buddy surface acts for the signed-in user); the API-key routes (authenticate/, users/,
+# the server API, Meeting BaaS) are for servers only. Per-project origin lists are enforced when
 # the token is checked (a preflight carries no token).
-CORS_URLS_REGEX = r"^/api/v1/calendar/(?!authenticate|users)"
+CORS_URLS_REGEX = r"^/(api/v1/calendar/(?!authenticate|users)|compat/aitronos/)"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_HEADERS = (*default_cors_headers, "x-recallcalendarauthtoken")
 CORS_PREFLIGHT_MAX_AGE = 86400

@@ -147,3 +147,20 @@ def test_other_prefixes_keep_our_envelope(anon, db):
     assert_envelope(anon.get("/api/v1/calendar/meetings/"), 401, "not_authenticated")
     assert_envelope(anon.get("/compat/meetingbaas/calendars/"), 401, "not_authenticated")
     assert_envelope(anon.get("/compat/aitronosx/nothing"), 404, "not_found")
+
+
+def test_browsers_may_call_it_the_server_surfaces_stay_closed(anon, db):
+    """The surface acts for the signed-in user, from a browser app like V1's token routes: CORS
+    answers its preflight; the API-key surfaces send no CORS headers."""
+    origin = "https://app.customer.example"
+    preflight = anon.options(
+        f"{BASE}/calendar/events",
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    assert preflight["Access-Control-Allow-Origin"] in (origin, "*")
+    assert "authorization" in preflight["Access-Control-Allow-Headers"].lower()
+    for path in ("/compat/meetingbaas/calendars/", "/api/v1/calendars/"):
+        closed = anon.options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+        assert "Access-Control-Allow-Origin" not in closed
