@@ -8,7 +8,7 @@ import time_machine
 from django.db import transaction
 
 from webhooks import delivery as attempts
-from webhooks import events, jobs, queueing
+from webhooks import events, jobs, queueing, services
 from webhooks.models import WebhookDelivery
 from webhooks.services import emit_events
 
@@ -95,3 +95,20 @@ def test_the_sweeper_queues_what_is_due_in_batches(clock, acme, endpoint, jobs_q
 def test_one_id_is_still_accepted(jobs_queued):
     queueing.enqueue_delivery("3f0a4a4e-7f57-4f27-9d36-2d0a0c1e6b11")
     assert jobs_queued == [("webhooks.jobs.deliver", "3f0a4a4e-7f57-4f27-9d36-2d0a0c1e6b11")]
+
+
+def test_a_big_burst_reads_back_like_saved_deliveries(clock, acme, endpoint, monkeypatch):
+    """Above the threshold PostgreSQL gets the outbox rows by COPY: same rows as the ORM's."""
+    monkeypatch.setattr(queueing, "enqueue_delivery", lambda delivery_ids: None)
+    deliveries = emit_many(acme.project, services.COPY_THRESHOLD + 10)
+    stored = {d.pk: d for d in WebhookDelivery.objects.all()}
+    assert len(stored) == len(deliveries)
+    for delivery in deliveries:
+        row = stored[delivery.pk]
+        assert row.payload == delivery.payload
+        assert row.payload["data"]["n"] == deliveries.index(delivery)
+        assert row.event_id == delivery.event_id and str(row.event_id) == row.payload["id"]
+        assert row.endpoint_id == endpoint.pk and row.project_id == acme.project.pk
+        assert (row.status, row.attempt_count) == ("pending", 0)
+        assert row.next_attempt_at == START and row.created_at == START
+        assert row.give_up_at > START
