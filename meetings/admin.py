@@ -28,6 +28,7 @@ from projects.admin_utils import BigTableAdmin, with_zone
 
 from .links import PLATFORMS, platform_label
 from .models import AutoJoinRule, Meeting
+from .selectors import attendee_match
 
 REASON_CHARS = 60
 
@@ -225,8 +226,7 @@ class MeetingAdmin(BigTableAdmin):
             email = term.lower()
             match = (
                 Q(organizer_email__iexact=email)
-                | Q(attendees__contains=[{"email": email}])
-                | Q(attendees__contains=[{"email": term}])
+                | attendee_match(email)
                 | Q(calendar__email__iexact=email)
                 | Q(ical_uid=term)  # iCal UIDs often look like addresses
             )

@@ -66,7 +66,7 @@ def event_filter(
     if organizer_email:
         queryset = queryset.filter(organizer_email__iexact=organizer_email)
     if attendee_email:
-        queryset = queryset.filter(_attendee(attendee_email))
+        queryset = queryset.filter(attendee_match(attendee_email))
     if is_deleted is not None:
         queryset = queryset.filter(is_deleted=is_deleted)
     if ical_uid:
@@ -76,7 +76,7 @@ def event_filter(
     return queryset
 
 
-def _attendee(email: str) -> Q:
+def attendee_match(email: str) -> Q:
     """Sync stores attendee addresses lower-cased. PostgreSQL: JSONB containment, served by
     the GIN index `meeting_attendees_gin` (migration meetings 0003). SQLite: the quoted address
     in the JSON text."""
