@@ -107,10 +107,17 @@ def stacked_bars(
                 )
         parts.append("</g>")
     # A few bucket labels under the axis (first, middle, last), not one per bar.
-    for i in sorted({0, len(labels) // 2, len(labels) - 1} if labels else set()):
-        x = left + i * slot + slot / 2
+    # The outer ones are aligned to their bar's outer edge, so they stay inside the picture.
+    last = len(labels) - 1
+    for i in sorted({0, len(labels) // 2, last} if labels else set()):
+        if i == 0:
+            x, anchor = left + i * slot, "start"
+        elif i == last:
+            x, anchor = left + (i + 1) * slot, "end"
+        else:
+            x, anchor = left + i * slot + slot / 2, "middle"
         parts.append(
-            f'<text x="{x:.1f}" y="{top + plot_h + 12}" font-size="10" text-anchor="middle">'
+            f'<text x="{x:.1f}" y="{top + plot_h + 12}" font-size="10" text-anchor="{anchor}">'
             f"{escape(labels[i])}</text>"
         )
     parts += _legend([(s.name, s.colour) for s in series], height - 4)

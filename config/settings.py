@@ -281,6 +281,8 @@ STORAGES = {
 }
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Date formats for the admin: ISO order with the zone (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -308,3 +308,12 @@ def test_unknown_or_malformed_ids_are_no_error(support):
         redecide = reverse("admin:meetings_meeting_redecide", args=[object_id])
         assert support.post(redecide).status_code == 302
     assert not LogEntry.objects.exists()
+
+
+def test_read_only_times_carry_their_zone(support, calendar):
+    """Every read-only date in the admin (not only the columns that format their own) reads
+    in ISO order with the zone (config/formats/en/formats.py)."""
+    meeting = zoom_meeting(calendar)
+    page = support.get(change_url(meeting)).content.decode()
+    assert meeting.created_at.strftime("%Y-%m-%d %H:%M") + " UTC" in page
+    assert "a.m." not in page and "p.m." not in page
