@@ -21,7 +21,11 @@ created with rather than flip between them.
 
 Meetings that need a bot and have none are joined to bots in bulk (`join_all`): a calendar's
 first sync can schedule thousands of bots in a handful of statements, and their webhook events
-are written in one statement per project.
+are written in one statement per project. The other way round is in bulk too: a meeting leaving
+its bot, and a bot left serving nobody being cancelled, are decided in memory (the links of the
+locked bots are read once, after the locks) and written by `flush` - one DELETE of the links and
+one UPDATE per reason that appends the history entry to each bot's own `status_changes` - so a
+rule change that stops 5,000 meetings from recording costs a few statements, not 20,000.
 
 Bots that have joined (not in Bot.MOVABLE_STATUSES) are never moved or cancelled here. The
 deduplication key is unique among live bots in the database, so two workers reconciling copies
