@@ -46,7 +46,6 @@ it). `reconcile_pending` drains both, calendar by calendar, with failures isolat
 (a poisoned project's calendar is logged, recorded and skipped; the others proceed).
 """
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -55,15 +54,14 @@ from datetime import datetime, timedelta
 from functools import cache, partial, reduce
 from operator import or_
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Count, F, Func, JSONField, Q
+from django.db.models import BooleanField, Count, F, Func, Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
 from calendars.models import Calendar
 from config import faults
-from config.db import retrying
+from config.db import bulk_insert, retrying
 from meetings.bot_schedules import attach_schedules
 from meetings.decisions import Decision, decide
 from meetings.models import AutoJoinRule, BotSchedule, Meeting
@@ -150,46 +148,6 @@ class _AnyOf(Func):
         values = [field.get_db_prep_value(value, connection) for value in self.values]
         placeholders = ", ".join(["%s"] * len(values))
         return f"{column} IN ({placeholders})", (*params, *values)
-
-
-# From this many new bots on, PostgreSQL gets them by COPY: building thousands of rows as SQL
-# parameters through the ORM costs several times more.
-COPY_THRESHOLD = 200
-
-
-def _insert_bots(bots: list[Bot]) -> None:
-    """Bot.objects.bulk_create(bots), by COPY on PostgreSQL for many. A taken deduplication
-    key raises IntegrityError either way."""
-    if connection.vendor != "postgresql" or len(bots) < COPY_THRESHOLD:
-        Bot.objects.bulk_create(bots)
-        return
-    fields = Bot._meta.concrete_fields
-    now = timezone.now()
-    for bot in bots:
-        bot.created_at = bot.updated_at = now
-    json_fields = {field.attname for field in fields if isinstance(field, JSONField)}
-    # The identifiers come from the model's metadata, never from input.
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    names = [field.attname for field in fields]
-    statement = f"COPY {Bot._meta.db_table} ({columns}) FROM STDIN"
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
-    ):
-        for bot in bots:
-            values = bot.__dict__
-            copy.write_row(
-                [
-                    json.dumps(values[name], cls=DjangoJSONEncoder)
-                    if name in json_fields
-                    else values[name]
-                    for name in names
-                ]
-            )
-    for bot in bots:
-        bot._state.adding = False
-        bot._state.db = connection.alias
 
 
 @dataclass
@@ -397,7 +355,7 @@ class _Reconciler:
             bots = [self._new_bot(wanted[pair][0], pair[1]) for pair in missing]
             try:
                 with transaction.atomic():
-                    _insert_bots(bots)
+                    bulk_insert(Bot, bots)
             except IntegrityError:
                 # Another worker just created some of these keys: one by one, sharing theirs.
                 bots = [self._bot_for(wanted[pair][0], pair[1]) for pair in missing]

@@ -7,7 +7,6 @@ between the commit and the queueing, `deliveries_sweep` (every minute) finds the
 
 from __future__ import annotations
 
-import json
 import socket
 import uuid
 from collections.abc import Callable, Iterable
@@ -16,10 +15,11 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from config import http
+from config.db import bulk_insert
 from config.errors import DomainError
 from projects.models import Project
 
@@ -93,51 +93,10 @@ def _write_deliveries(
             for endpoint in endpoints
         ]
     with transaction.atomic():
-        deliveries = _insert(rows)
+        deliveries = bulk_insert(WebhookDelivery, rows)
         if enqueue:
             _enqueue_on_commit([delivery.pk for delivery in deliveries])
     return deliveries
-
-
-# From this many deliveries on, PostgreSQL gets them by COPY: building thousands of rows (each
-# with its payload) as SQL parameters through the ORM costs several times more.
-COPY_THRESHOLD = 200
-
-
-def _insert(rows: list[WebhookDelivery]) -> list[WebhookDelivery]:
-    """WebhookDelivery.objects.bulk_create(rows), by COPY on PostgreSQL for many."""
-    if connection.vendor != "postgresql" or len(rows) < COPY_THRESHOLD:
-        return WebhookDelivery.objects.bulk_create(rows)
-    fields = WebhookDelivery._meta.concrete_fields
-    now = timezone.now()
-    for row in rows:
-        row.created_at = row.updated_at = now
-    encoders = {
-        field.attname: field.encoder for field in fields if isinstance(field, models.JSONField)
-    }
-    # The identifiers come from the model's metadata, never from input.
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    names = [field.attname for field in fields]
-    statement = f"COPY {WebhookDelivery._meta.db_table} ({columns}) FROM STDIN"
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
-    ):
-        for row in rows:
-            values = row.__dict__
-            copy.write_row(
-                [
-                    json.dumps(values[name], cls=encoders[name])
-                    if name in encoders
-                    else values[name]
-                    for name in names
-                ]
-            )
-    for row in rows:
-        row._state.adding = False
-        row._state.db = connection.alias
-    return rows
 
 
 def _enqueue_on_commit(delivery_ids: list) -> None:

@@ -12,6 +12,7 @@ from bots import reconcile
 from bots.models import Bot
 from bots.reconcile import reconcile_meetings
 from calendars.models import CalendarUser
+from config.db import COPY_THRESHOLD
 from meetings.models import Meeting
 from tests.factories import CalendarFactory
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -61,7 +62,7 @@ def stop_recording(user, ids):
     return reconcile_meetings(meeting_ids=ids)
 
 
-@pytest.mark.parametrize("count", [3, reconcile.COPY_THRESHOLD + 5])
+@pytest.mark.parametrize("count", [3, COPY_THRESHOLD + 5])
 def test_bots_created_in_bulk_read_back_like_saved_ones(acme, count):
     """Below the threshold the ORM inserts them, above it COPY (PostgreSQL): same rows."""
     _, _, ids = calendar_with_meetings(acme.project, count)
@@ -85,7 +86,7 @@ def test_bots_created_in_bulk_read_back_like_saved_ones(acme, count):
 def test_a_key_taken_meanwhile_by_another_worker_is_shared(acme, monkeypatch):
     """The bulk insert (COPY above the threshold) meets the one-live-bot-per-key constraint;
     the batch falls back to one by one and shares the other worker's bot."""
-    _, _, ids = calendar_with_meetings(acme.project, reconcile.COPY_THRESHOLD + 5)
+    _, _, ids = calendar_with_meetings(acme.project, COPY_THRESHOLD + 5)
     first = Meeting.objects.get(pk=ids[0])
     reconcile_meetings(meeting_ids=[first.pk])
     (theirs,) = live(acme.project)

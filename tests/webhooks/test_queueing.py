@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.db import transaction
 
+from config.db import COPY_THRESHOLD
 from webhooks import delivery as attempts
-from webhooks import events, jobs, queueing, services
+from webhooks import events, jobs, queueing
 from webhooks.models import WebhookDelivery
 from webhooks.services import emit_events
 
@@ -100,7 +101,7 @@ def test_one_id_is_still_accepted(jobs_queued):
 def test_a_big_burst_reads_back_like_saved_deliveries(clock, acme, endpoint, monkeypatch):
     """Above the threshold PostgreSQL gets the outbox rows by COPY: same rows as the ORM's."""
     monkeypatch.setattr(queueing, "enqueue_delivery", lambda delivery_ids: None)
-    deliveries = emit_many(acme.project, services.COPY_THRESHOLD + 10)
+    deliveries = emit_many(acme.project, COPY_THRESHOLD + 10)
     stored = {d.pk: d for d in WebhookDelivery.objects.all()}
     assert len(stored) == len(deliveries)
     for delivery in deliveries:
