@@ -217,6 +217,9 @@ def main() -> None:
             f"request(s), {len(queries.captured_queries)} SQL statements "
             f"(changed {result.upserted}, status {result.status})"
         )
+        if os.environ.get("BENCH_SHOW_SQL"):
+            for query in queries.captured_queries:
+                print("   ", query["sql"][:160])
 
     parent.send(("stop",))
     fake.join(timeout=10)

@@ -55,7 +55,7 @@ from functools import cache, partial, reduce
 from operator import or_
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Count, F, Func, Q
+from django.db.models import BooleanField, Count, F, Func, OuterRef, Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -547,12 +547,18 @@ CALENDAR_NOT_LOADED = (
 
 def _lock_calendars(calendar_ids) -> dict:
     """Lock the calendars (Calendar.objects.locking) and load them, with their calendar user
-    and project, in the same statement."""
+    and project, and whether any auto-join rule may apply (`has_rules`), in the same statement:
+    users without rules (most) then cost no rule query."""
     return {
         calendar.pk: calendar
         for calendar in Calendar.objects.locking(calendar_ids)
         .select_related("project", "calendar_user")
         .defer(*CALENDAR_NOT_LOADED)
+        .annotate(
+            has_rules=AutoJoinRule.objects.may_apply(
+                calendar_user=OuterRef("calendar_user"), project=OuterRef("project")
+            )
+        )
     }
 
 
@@ -599,8 +605,11 @@ def _with_rule_fields(meetings: list[Meeting]) -> list[Meeting]:
 
 
 def rule_sets(calendars) -> dict:
-    """The compiled auto-join rules of these calendars' users (one query), by user id."""
-    return AutoJoinRule.objects.rule_sets({calendar.calendar_user for calendar in calendars})
+    """The compiled auto-join rules of these calendars' users (one query, none when no calendar
+    has rules), by user id; a user without rules has no entry."""
+    return AutoJoinRule.objects.rule_sets(
+        {calendar.calendar_user for calendar in calendars if getattr(calendar, "has_rules", True)}
+    )
 
 
 def decide_meeting(meeting: Meeting, now: datetime, rules: dict, steps=None) -> Decision:

@@ -3,7 +3,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, Q
 from django.db.models.functions import Upper
 
 from projects.models import BaseModel, Project
@@ -173,6 +173,14 @@ class BotSchedule(BaseModel):
 
 
 class AutoJoinRuleQuerySet(models.QuerySet):
+    def may_apply(self, *, calendar_user, project) -> Exists:
+        """SQL: does an enabled rule of this calendar user, or a default of this project, exist?
+        (OuterRefs, for annotating the rows that load calendar users.)"""
+        enabled = self.filter(is_enabled=True)
+        return Exists(enabled.filter(calendar_user=calendar_user)) | Exists(
+            enabled.filter(calendar_user__isnull=True, project=project)
+        )
+
     def rule_sets(self, calendar_users) -> dict:
         """{calendar user id: rules.RuleSet} for these calendar users (objects with `pk` and
         `project_id`): each one's enabled rules and their project's defaults, compiled, in one

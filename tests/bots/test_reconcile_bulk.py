@@ -13,7 +13,7 @@ from bots.models import Bot
 from bots.reconcile import reconcile_meetings
 from calendars.models import CalendarUser
 from config.db import COPY_THRESHOLD
-from meetings.models import Meeting
+from meetings.models import AutoJoinRule, Meeting
 from tests.factories import CalendarFactory
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -171,3 +171,23 @@ def test_a_mark_set_after_the_meetings_were_read_stays(acme, monkeypatch):
     reconcile_meetings(meeting_ids=ids)
     marks = dict(Meeting.objects.filter(pk__in=ids).values_list("pk", "needs_reconcile"))
     assert marks == {ids[0]: False, ids[1]: True}
+
+
+@pytest.mark.parametrize("rule_owner", [None, "user", "project"])
+def test_rules_are_read_only_when_one_may_apply(acme, rule_owner):
+    """The calendar lock's statement says whether the user, or its project, has an enabled
+    rule: users without rules (most) cost no rule query; a rule of either kind is read."""
+    user, _, ids = calendar_with_meetings(acme.project, 3)
+    if rule_owner:
+        AutoJoinRule.objects.create(
+            project=acme.project,
+            calendar_user=user if rule_owner == "user" else None,
+            name="skip all",
+            action="skip",
+        )
+    Meeting.objects.filter(pk__in=ids).update(needs_reconcile=True)
+    with CaptureQueriesContext(connection) as queries:
+        reconcile_meetings(meeting_ids=ids)
+    read_rules = any(q["sql"].startswith('SELECT "meetings_autojoinrule"') for q in queries)
+    assert read_rules == bool(rule_owner)
+    assert live(acme.project).count() == (0 if rule_owner else 3)
