@@ -667,9 +667,8 @@ def reconcile_botless(*, calendar_id, now: datetime | None = None) -> int:
     many."""
     now = now or timezone.now()
     botless = (
-        Meeting.objects.filter(
-            calendar_id=calendar_id, will_record=True, is_deleted=False, end_time__gt=now
-        )
+        Meeting.objects.upcoming(now)
+        .filter(calendar_id=calendar_id, will_record=True)
         .exclude(bots__status__in=LIVE_STATUSES)
         .order_by("pk")
     )

@@ -264,7 +264,8 @@ def rules_dry_run(
             )
         sets = {calendar_user.pk: compile_rule_set(rules) + compile_rule_set(default_rules)}
     meetings = list(
-        Meeting.objects.filter(calendar_id__in=list(calendars), is_deleted=False, end_time__gt=now)
+        Meeting.objects.upcoming(now)
+        .filter(calendar_id__in=list(calendars))
         .only(*MEETING_FIELDS, *RULE_MEETING_FIELDS)
         .order_by("start_time", "pk")
     )

@@ -23,6 +23,12 @@ class PayloadField(models.JSONField):
         return "%s"
 
 
+class MeetingQuerySet(models.QuerySet):
+    def upcoming(self, now) -> "MeetingQuerySet":
+        """Meetings still to come or under way: in the calendar and not ended at `now`."""
+        return self.filter(is_deleted=False, end_time__gt=now)
+
+
 class Meeting(BaseModel):
     """One event instance of a connected calendar inside the sync horizon.
 
@@ -33,6 +39,8 @@ class Meeting(BaseModel):
         CONFIRMED = "confirmed"
         TENTATIVE = "tentative"
         CANCELLED = "cancelled"
+
+    objects = MeetingQuerySet.as_manager()
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
     calendar = models.ForeignKey(
@@ -286,7 +294,7 @@ class AutoJoinRule(BaseModel):
     def upcoming_meetings(self, now):
         """The meetings whose decision this rule may change: the upcoming meetings of its
         calendar user, or for a project default those of every calendar user of the project."""
-        meetings = Meeting.objects.filter(is_deleted=False, end_time__gt=now)
+        meetings = Meeting.objects.upcoming(now)
         if self.calendar_user_id is not None:
             return meetings.filter(calendar__calendar_user_id=self.calendar_user_id)
         return meetings.filter(project_id=self.project_id, calendar__calendar_user__isnull=False)

@@ -69,12 +69,8 @@ def user_timeline(
     calendars = list(calendar_user.calendars.order_by("platform", "created_at"))
     by_id = {calendar.pk: calendar for calendar in calendars}
     meetings = list(
-        Meeting.objects.filter(
-            calendar_id__in=list(by_id),
-            is_deleted=False,
-            start_time__lt=end,
-            end_time__gt=now,
-        )
+        Meeting.objects.upcoming(now)
+        .filter(calendar_id__in=list(by_id), start_time__lt=end)
         .defer("raw", "description", "attendees", "meeting_invite")
         .order_by("start_time", "pk")[: MEETING_LIMIT + 1]
     )

@@ -21,9 +21,7 @@ from .due import enqueue
 
 def upcoming_meeting_ids(**filters) -> QuerySet:
     """The ids of the live meetings (of `filters`) that have not ended yet."""
-    return Meeting.objects.filter(
-        is_deleted=False, end_time__gt=timezone.now(), **filters
-    ).values_list("pk", flat=True)
+    return Meeting.objects.upcoming(timezone.now()).filter(**filters).values_list("pk", flat=True)
 
 
 def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None:
