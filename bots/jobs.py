@@ -4,15 +4,42 @@
 
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import timezone
+
+from config.batches import budget, within_budget
+from webhooks.queueing import broker_writes
+
+# Bots per push job: a first sync or a rule change can schedule thousands of bots (each job is
+# one queue write); a job past its time budget queues the rest as a new job.
+PUSH_BATCH = 100
+
+
+def enqueue_pushes(bot_ids) -> None:
+    """Queue the hand-over of these bots to their backend: one job per PUSH_BATCH."""
+    from django_q.tasks import async_task
+
+    bot_ids = [str(bot_id) for bot_id in bot_ids]
+    with broker_writes():
+        for start in range(0, len(bot_ids), PUSH_BATCH):
+            async_task(
+                "bots.jobs.push_bot_to_backend", *bot_ids[start : start + PUSH_BATCH], group="bots"
+            )
 
 
 def push_bot_to_backend(*bot_ids: str) -> str:
     """Make the project's dispatch backend match these Bot rows (create, move or delete), one
-    after the other; each records its own failure and retry."""
+    after the other; each records its own failure and retry. Past the job's time budget the
+    rest are queued as a new job."""
     from .dispatch import push_bot
 
-    return ", ".join(push_bot(bot_id=bot_id).outcome for bot_id in bot_ids)
+    outcomes = within_budget(
+        bot_ids,
+        lambda bot_id: push_bot(bot_id=bot_id).outcome,
+        seconds=budget(settings.BOTS_BACKEND_TIMEOUT_SECONDS),
+        requeue=enqueue_pushes,
+    )
+    return ", ".join(outcomes)
 
 
 def dispatch_bot(bot_id: str, join_at: str) -> str:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from bots.jobs import PUSH_BATCH
 from bots.models import Bot
 from bots.reconcile import deduplication_key, reconcile_meetings, reconcile_upcoming
 from calendars.meeting_services import meeting_set_override
@@ -363,7 +364,7 @@ def test_many_new_bots_cost_the_same_statements_as_a_few(
         # Pushed to the backend in jobs of PUSH_BATCH bots.
         pushed = [ids for job, *ids in enqueued if job == "bots.jobs.push_bot_to_backend"]
         assert sorted(i for ids in pushed for i in ids) == sorted(str(b.pk) for b in bots)
-        assert max(len(ids) for ids in pushed) == min(size, 10)
+        assert max(len(ids) for ids in pushed) == min(size, PUSH_BATCH)
         WebhookDelivery.objects.all().delete()
     assert counts[0] == counts[1]
 
