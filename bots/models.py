@@ -179,17 +179,24 @@ class Bot(BaseModel):
     def is_movable(self) -> bool:
         return self.status in self.MOVABLE_STATUSES
 
+    @staticmethod
+    def status_entry(
+        status: str, *, sub_code: str | None = None, message: str = "", at=None
+    ) -> dict:
+        """One entry of `status_changes` (at `at`, default now)."""
+        return {
+            "code": status,
+            "sub_code": sub_code,
+            "message": message,
+            "created_at": (at or timezone.now()).isoformat(),
+        }
+
     def set_status(self, status: str, *, sub_code: str | None = None, message: str = "") -> None:
         """Move to `status`, appending to the history. Caller saves."""
         self.status = status
         self.status_changes = [
             *self.status_changes,
-            {
-                "code": status,
-                "sub_code": sub_code,
-                "message": message,
-                "created_at": timezone.now().isoformat(),
-            },
+            self.status_entry(status, sub_code=sub_code, message=message),
         ]
 
     def report_refusal(self, code: str, *, now) -> tuple[str, str] | None:

@@ -61,15 +61,16 @@ from django.utils import timezone
 
 from calendars.models import Calendar
 from config import faults
-from config.db import bulk_insert, retrying
+from config.db import bulk_insert, new_instances, retrying
 from meetings.bot_schedules import attach_schedules
 from meetings.decisions import Decision, decide
 from meetings.models import AutoJoinRule, BotSchedule, Meeting
 from projects.failures import isolated
 from projects.models import JobFailure, Project
-from webhooks import events, queueing
+from webhooks import events
 from webhooks.services import emit_events
 
+from .jobs import enqueue_pushes
 from .models import LIVE_STATUSES, TERMINAL_STATUSES, Bot
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,13 @@ def _loaded(model, names, rows, db: str) -> list:
         instance._state.db = db
         loaded.append(instance)
     return loaded
+
+
+def _attach(instance, **related) -> None:
+    """Set foreign-key objects already loaded (`meeting.calendar`), as assigning them would,
+    without the descriptor's checks (database router, type) per object: tens of thousands per
+    batch. Only for objects loaded from the same database, by `_loaded` or `new_instances`."""
+    instance._state.fields_cache.update(related)
 
 
 class _AnyOf(Func):
@@ -215,6 +223,24 @@ def _bot_config(meeting: Meeting) -> dict:
     return {**(meeting.project.bot_config or {}), **extra}
 
 
+# What reconciliation and the `bot.*` webhook payloads read of a locked bot (not the backend's
+# hand-over fields, a third of the columns).
+BOT_FIELDS = (
+    "created_at",
+    "updated_at",
+    "project",
+    "meeting_url",
+    "meeting_platform",
+    "join_at",
+    "name",
+    "config",
+    "metadata",
+    "deduplication_key",
+    "status",
+    "status_changes",
+)
+
+
 class _Reconciler:
     def __init__(self, now: datetime, projects: dict | None = None):
         self.now = now
@@ -249,14 +275,13 @@ class _Reconciler:
             for project_id, keys in keys_by_project.items()
             if keys
         ]
-        names = [field.name for field in Bot._meta.concrete_fields if not field.primary_key]
         rows = (
             Bot.objects.select_for_update(of=("self",))
             .filter(reduce(or_, conditions))
             .order_by("pk")
-            .values_list("pk", *names)
+            .values_list("pk", *BOT_FIELDS)
         )
-        locked = {bot.pk: bot for bot in _loaded(Bot, names, rows, Bot.objects.db)}
+        locked = {bot.pk: bot for bot in _loaded(Bot, BOT_FIELDS, rows, Bot.objects.db)}
         self._give_projects(locked.values())
         for bot in locked.values():
             if not bot.is_terminal:
@@ -283,7 +308,7 @@ class _Reconciler:
         if missing:
             self.projects.update(Project.objects.in_bulk(list(missing)))
         for bot in bots:
-            bot.project = self.projects[bot.project_id]
+            _attach(bot, project=self.projects[bot.project_id])
 
     def _serves_others(self, bot: Bot, meeting: Meeting) -> bool:
         return bool(self.links[bot.pk] - {meeting.pk})
@@ -310,19 +335,31 @@ class _Reconciler:
     def _live_bot(self, project_id, key: str) -> Bot | None:
         return self._live_bots(project_id, [key]).get(key)
 
-    def _new_bot(self, meeting: Meeting, key: str) -> Bot:
-        bot = Bot(
-            project=meeting.project,
-            meeting_url=meeting.meeting_url,
-            meeting_platform=meeting.meeting_platform,
-            join_at=join_time(meeting, self.now),
-            name=_bot_name(meeting),
-            config=_bot_config(meeting),
-            deduplication_key=key,
-            backend=meeting.project.bot_dispatch_backend,
+    def _new_bots(self, wanted: list[tuple[Meeting, str]]) -> list[Bot]:
+        """Unsaved bots for these (meeting, deduplication key) pairs (thousands at a time for a
+        first sync or a rule change: built without Model.__init__, `new_instances`)."""
+        entry = Bot.status_entry(Bot.Status.SCHEDULED, message="Scheduled for a calendar meeting.")
+        bots = new_instances(
+            Bot,
+            [
+                {
+                    "project_id": meeting.project_id,
+                    "meeting_url": meeting.meeting_url,
+                    "meeting_platform": meeting.meeting_platform,
+                    "join_at": join_time(meeting, self.now),
+                    "name": _bot_name(meeting),
+                    "config": _bot_config(meeting),
+                    "deduplication_key": key,
+                    "backend": meeting.project.bot_dispatch_backend,
+                    "status": Bot.Status.SCHEDULED,
+                    "status_changes": [dict(entry)],
+                }
+                for meeting, key in wanted
+            ],
         )
-        bot.set_status(Bot.Status.SCHEDULED, message="Scheduled for a calendar meeting.")
-        return bot
+        for bot, (meeting, _) in zip(bots, wanted, strict=True):
+            _attach(bot, project=meeting.project)
+        return bots
 
     def _created(self, bot: Bot) -> None:
         self.result.created.add(bot.pk)
@@ -334,7 +371,7 @@ class _Reconciler:
             return bot
         try:
             with transaction.atomic():
-                bot = self._new_bot(meeting, key)
+                [bot] = self._new_bots([(meeting, key)])
                 bot.save()
         except IntegrityError:
             # Another worker created the bot for this key a moment ago: share it.
@@ -352,7 +389,7 @@ class _Reconciler:
             return
         missing = sorted((pair for pair in wanted if pair not in self.live), key=str)
         if missing:
-            bots = [self._new_bot(wanted[pair][0], pair[1]) for pair in missing]
+            bots = self._new_bots([(wanted[pair][0], pair[1]) for pair in missing])
             try:
                 with transaction.atomic():
                     bulk_insert(Bot, bots)
@@ -389,12 +426,12 @@ class _Reconciler:
     def _cancel(self, bot: Bot, reason: str) -> None:
         """Cancel the bot in memory at once (the rest of the batch sees it ended); `flush`
         writes it, with every other cancellation of the batch."""
-        entry = {
-            "code": Bot.Status.CANCELLED,
-            "sub_code": reason,
-            "message": "No meeting needs this bot.",
-            "created_at": self._stamp().isoformat(),
-        }
+        entry = Bot.status_entry(
+            Bot.Status.CANCELLED,
+            sub_code=reason,
+            message="No meeting needs this bot.",
+            at=self._stamp(),
+        )
         bot.status = Bot.Status.CANCELLED
         bot.status_changes = [*bot.status_changes, entry]
         bot.updated_at = self._stamp()
@@ -505,6 +542,19 @@ class _Reconciler:
         if self._detach(bot, meeting):
             self._cancel(bot, reason)
 
+    def give_payload_meetings(self, loaded: dict, bots: list[Bot]) -> None:
+        """Set each bot's `payload_meetings` (what its webhook payload lists, events._bot) from
+        the links this batch holds (current: they change only under the bots' locks) and the
+        meetings it has `loaded`; only meetings outside the batch (of shared bots) are read."""
+        missing = {m for bot in bots for m in self.links[bot.pk]} - loaded.keys()
+        if missing:
+            extra = events.payload_meetings(Meeting.objects.filter(pk__in=missing))
+            loaded = {**loaded, **{meeting.pk: meeting for meeting in extra}}
+        for bot in bots:
+            bot.payload_meetings = sorted(
+                (loaded[m] for m in self.links[bot.pk]), key=lambda m: (m.start_time, str(m.pk))
+            )
+
     def cancel_orphans(self, bots: list[Bot]) -> None:
         for bot in bots:
             self._cancel(bot, "not_needed")
@@ -562,16 +612,14 @@ def _lock_calendars(calendar_ids) -> dict:
     }
 
 
-def _meetings(selected, calendars: dict) -> list[Meeting]:
-    """The `selected` meetings (a queryset), each with its calendar, calendar user and project -
-    loaded once per calendar, not joined into every row (a sync reconciles thousands of one
-    calendar's)."""
-    meetings = _loaded(
-        Meeting, MEETING_FIELDS, selected.values_list("pk", *MEETING_FIELDS), selected.db
-    )
+def _meetings(selected, calendars: dict, fields=MEETING_FIELDS) -> list[Meeting]:
+    """The `selected` meetings (a queryset) with these fields, each with its calendar, calendar
+    user and project - loaded once per calendar, not joined into every row (a sync reconciles
+    thousands of one calendar's)."""
+    meetings = _loaded(Meeting, fields, selected.values_list("pk", *fields), selected.db)
     for meeting in meetings:
-        meeting.calendar = calendars[meeting.calendar_id]
-        meeting.project = meeting.calendar.project
+        calendar = calendars[meeting.calendar_id]
+        _attach(meeting, calendar=calendar, project=calendar.project)
     return meetings
 
 
@@ -590,18 +638,6 @@ def _with_schedules(meetings: list[Meeting], calendars: dict) -> list[Meeting]:
             meeting.effective_schedule = None
         return meetings
     return attach_schedules(meetings)
-
-
-def _with_rule_fields(meetings: list[Meeting]) -> list[Meeting]:
-    """Load what auto-join rules read besides (RULE_MEETING_FIELDS) in one query for the batch."""
-    values = Meeting.objects.filter(
-        _AnyOf("pk", [meeting.pk for meeting in meetings], "uuid")
-    ).values_list("pk", *RULE_MEETING_FIELDS)
-    by_id = {row[0]: row[1:] for row in values}
-    for meeting in meetings:
-        for name, value in zip(RULE_MEETING_FIELDS, by_id[meeting.pk], strict=True):
-            setattr(meeting, name, value)
-    return meetings
 
 
 def rule_sets(calendars) -> dict:
@@ -683,22 +719,55 @@ def reconcile_botless(*, calendar_id, now: datetime | None = None) -> int:
     return _reconcile(select, [calendar_id], now, before_commit=done).reconciled
 
 
-def _reconcile(select, calendar_ids, now: datetime | None, before_commit=None) -> ReconcileResult:
-    """`select()`: the meetings to reconcile, called once the calendars are locked;
+def redecide(*, calendar_ids, rule_ids=(), now: datetime | None = None) -> ReconcileResult:
+    """Re-decide the upcoming meetings of these calendars after a change of what decides them
+    (their user's preferences or auto-join rules), in one transaction (the caller's, if any).
+    Only meetings whose decision changes are reconciled, with those a rule of `rule_ids` decides
+    (its bot settings may have changed) and those marked `needs_reconcile`: the bots of the
+    others already match their unchanged decision. So a rule change that flips half of 10,000
+    meetings locks and handles the bots of that half only (bench/bench_rules.py)."""
+    now = now or timezone.now()
+    rule_ids = {str(rule_id) for rule_id in rule_ids}  # as Decision.rule_id
+
+    def affected(meeting: Meeting, decision: Decision) -> bool:
+        return (
+            meeting.needs_reconcile
+            or (meeting.will_record, meeting.will_record_reason)
+            != (decision.will_record, decision.reason)
+            or decision.rule_id in rule_ids
+        )
+
+    calendar_ids = list(calendar_ids)
+    return _reconcile(
+        lambda: Meeting.objects.upcoming(now).filter(calendar_id__in=calendar_ids).order_by("pk"),
+        calendar_ids,
+        now,
+        affected=affected,
+    )
+
+
+def _reconcile(
+    select, calendar_ids, now: datetime | None, before_commit=None, affected=None
+) -> ReconcileResult:
+    """`select()`: the meetings to decide, called once the calendars are locked;
+    `affected(meeting, decision)`: which of them to reconcile (default: all);
     `before_commit(meetings)`: more work in the same transaction."""
     now = now or timezone.now()
     with transaction.atomic():
         calendars = _lock_calendars(calendar_ids)
         worker = _Reconciler(now, {c.project_id: c.project for c in calendars.values()})
         rules = rule_sets(calendars.values())
-        meetings = _with_schedules(_meetings(select(), calendars), calendars)
-        if any(rules.values()):
-            meetings = _with_rule_fields(meetings)
+        # What auto-join rules read besides, only when a user of the batch has rules.
+        fields = MEETING_FIELDS + (RULE_MEETING_FIELDS if any(rules.values()) else ())
+        meetings = _with_schedules(_meetings(select(), calendars, fields), calendars)
         worker.result.reconciled = len(meetings)
         decisions = {}
         for meeting in meetings:
             # The bot's settings read the decision (a joining rule's name and config).
             meeting.decision = decisions[meeting.pk] = decide_meeting(meeting, now, rules)
+        loaded = {meeting.pk: meeting for meeting in meetings}
+        if affected is not None:
+            meetings = [m for m in meetings if affected(m, decisions[m.pk])]
         keys = {
             meeting.pk: deduplication_key(meeting) if decisions[meeting.pk].will_record else None
             for meeting in meetings
@@ -739,10 +808,10 @@ def _reconcile(select, calendar_ids, now: datetime | None, before_commit=None) -
             Meeting.objects.filter(_AnyOf("pk", marked, "uuid"), needs_reconcile=True).update(
                 needs_reconcile=False
             )
-        _emit(worker.events)
+        _emit(worker.events, partial(worker.give_payload_meetings, loaded))
         touched = list(worker.touched)
         if touched:
-            transaction.on_commit(lambda: _push(touched))
+            transaction.on_commit(lambda: enqueue_pushes(touched))
         if before_commit is not None:
             before_commit(meetings)
         faults.point("reconcile.before_commit")
@@ -756,20 +825,21 @@ PAYLOADS = {
 }
 
 
-def _emit(changes: list[tuple[Bot, str, dict]]) -> None:
-    """The bots' webhook events, in one batch per project."""
+def _emit(changes: list[tuple[Bot, str, dict]], prefetch=events.prefetch_bot_meetings) -> None:
+    """The bots' webhook events, in one batch per project. `prefetch(bots)` gives the bots
+    the meetings their payloads list (`payload_meetings`)."""
     by_project = defaultdict(list)
     for change in changes:
         by_project[change[0].project_id].append(change)
     for batch in by_project.values():
-        emit_events(project=batch[0][0].project, items=_payload_builders(batch))
+        emit_events(project=batch[0][0].project, items=_payload_builders(batch, prefetch))
 
 
-def _payload_builders(batch: list[tuple[Bot, str, dict]]) -> list:
-    """Payloads are built only when an endpoint listens; the first one built loads the meetings
-    of all the batch's bots at once."""
+def _payload_builders(batch: list[tuple[Bot, str, dict]], prefetch) -> list:
+    """Payloads are built only when an endpoint listens; the first one built gives all the
+    batch's bots their meetings at once."""
     bots = list({bot.pk: bot for bot, _, _ in batch}.values())
-    prefetch = cache(lambda: events.prefetch_bot_meetings(bots))
+    prefetch = cache(partial(prefetch, bots))
 
     def build(bot, event_type, details):
         prefetch()
@@ -778,22 +848,6 @@ def _payload_builders(batch: list[tuple[Bot, str, dict]]) -> list:
     return [
         (event_type, partial(build, bot, event_type, details)) for bot, event_type, details in batch
     ]
-
-
-# Bots per push job: a first sync can schedule thousands of bots (every job is one queue
-# write), while a job of remote calls must end well within Q_TIMEOUT (10 x HTTP timeout).
-PUSH_BATCH = 10
-
-
-def _push(bot_ids) -> None:
-    from django_q.tasks import async_task
-
-    bot_ids = [str(bot_id) for bot_id in bot_ids]
-    with queueing.broker_writes():
-        for start in range(0, len(bot_ids), PUSH_BATCH):
-            async_task(
-                "bots.jobs.push_bot_to_backend", *bot_ids[start : start + PUSH_BATCH], group="bots"
-            )
 
 
 SWEEP_AHEAD = timedelta(hours=48)
@@ -897,7 +951,7 @@ def cancel_orphans() -> int:
         _emit(worker.events)
         touched = list(worker.touched)
         if touched:
-            transaction.on_commit(lambda: _push(touched))
+            transaction.on_commit(lambda: enqueue_pushes(touched))
     return len(worker.result.cancelled)
 
 

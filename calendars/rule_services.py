@@ -35,8 +35,8 @@ from bots.reconcile import (
     MEETING_FIELDS,
     RULE_MEETING_FIELDS,
     decide_meeting,
-    reconcile_meetings,
     reconcile_pending,
+    redecide,
     rule_sets,
 )
 from config.errors import DomainError
@@ -138,8 +138,8 @@ def _redecide(rule: AutoJoinRule, now: datetime) -> bool:
     """In the change's transaction: a calendar user's upcoming meetings are reconciled at once;
     a project default's are marked (True: drain them after commit, `_drain`)."""
     if rule.calendar_user_id is not None:
-        upcoming = rule.upcoming_meetings(now).values_list("pk", flat=True)
-        reconcile_meetings(meeting_ids=list(upcoming))
+        calendars = Calendar.objects.filter(calendar_user_id=rule.calendar_user_id)
+        redecide(calendar_ids=calendars.values_list("pk", flat=True), rule_ids=[rule.pk], now=now)
         return False
     rule.mark_upcoming(now)
     return True

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from bots.reconcile import reconcile_meetings
+from bots.reconcile import reconcile_meetings, redecide
 from config.errors import DomainError
 from meetings.models import Meeting
 from projects.models import Project
@@ -89,10 +89,8 @@ def calendar_user_update(
             event_type=events.CALENDAR_USER_UPDATED,
             data=lambda: events.calendar_user_event(calendar_user),
         )
-        # Preferences (and the bot name) decide every upcoming meeting of the user.
-        reconcile_meetings(
-            meeting_ids=list(upcoming_meeting_ids(calendar__calendar_user=calendar_user))
-        )
+        # Preferences decide every upcoming meeting of the user.
+        redecide(calendar_ids=calendar_user.calendars.values_list("pk", flat=True))
     return calendar_user
 
 

@@ -42,9 +42,13 @@ class Meeting(BaseModel):
 
     objects = MeetingQuerySet.as_manager()
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="meetings")
+    # No single-column indexes on the two keys: the composite indexes below start with them,
+    # and every index costs each meeting write (a sync's inserts, a rule change's updates).
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="meetings", db_index=False
+    )
     calendar = models.ForeignKey(
-        "calendars.Calendar", on_delete=models.CASCADE, related_name="meetings"
+        "calendars.Calendar", on_delete=models.CASCADE, related_name="meetings", db_index=False
     )
     platform_event_id = models.CharField(max_length=1024, help_text="Provider event (instance) id.")
     ical_uid = models.CharField(max_length=1024, blank=True, default="")

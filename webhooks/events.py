@@ -127,22 +127,28 @@ def calendar_user_event(calendar_user) -> dict:
     }
 
 
-def _ordered_meetings(meetings):
-    return meetings.select_related("calendar__calendar_user").order_by("start_time")
+def payload_meetings(meetings):
+    """What `_bot` lists of a bot's meetings, and nothing else (not the provider's payload, not
+    the calendar's encrypted credentials)."""
+    return (
+        meetings.select_related("calendar__calendar_user")
+        .only("start_time", "end_time", "calendar__calendar_user__external_id")
+        .order_by("start_time")
+    )
 
 
 def prefetch_bot_meetings(bots: list) -> None:
     """Load the meetings the bot payloads list for many bots in one query (`_bot` then reads
     them from `payload_meetings` instead of querying per bot)."""
     if bots:
-        queryset = _ordered_meetings(bots[0].meetings.model.objects)
+        queryset = payload_meetings(bots[0].meetings.model.objects)
         prefetch_related_objects(bots, Prefetch("meetings", queryset, "payload_meetings"))
 
 
 def _bot(bot) -> dict:
     meetings = getattr(bot, "payload_meetings", None)
     if meetings is None:
-        meetings = _ordered_meetings(bot.meetings)
+        meetings = payload_meetings(bot.meetings)
     return {
         "id": str(bot.id),
         "metadata": bot.metadata,

@@ -161,8 +161,8 @@ def test_a_mark_set_after_the_meetings_were_read_stays(acme, monkeypatch):
     _, _, ids = calendar_with_meetings(acme.project, 2)
     real = reconcile._meetings
 
-    def marked_meanwhile(selected, calendars):
-        meetings = real(selected, calendars)
+    def marked_meanwhile(selected, calendars, *fields):
+        meetings = real(selected, calendars, *fields)
         Meeting.objects.filter(pk=ids[1]).update(needs_reconcile=True)
         return meetings
 
@@ -191,3 +191,83 @@ def test_rules_are_read_only_when_one_may_apply(acme, rule_owner):
     read_rules = any(q["sql"].startswith('SELECT "meetings_autojoinrule"') for q in queries)
     assert read_rules == bool(rule_owner)
     assert live(acme.project).count() == (0 if rule_owner else 3)
+
+
+def test_a_re_decision_reconciles_only_the_meetings_whose_decision_changes(acme):
+    """After a preference or rule change (`redecide`), a meeting whose decision stays is left
+    as it is - its bot already matches - unless it is marked; the changed ones are reconciled."""
+    user, calendar, ids = calendar_with_meetings(acme.project, 4)
+    reconcile_meetings(meeting_ids=ids)
+    untouched = Bot.objects.get(meetings=ids[0])
+    Bot.objects.filter(pk=untouched.pk).update(join_at=NOW + timedelta(days=9))  # off, on purpose
+    Meeting.objects.filter(pk=ids[1]).update(is_external=True)
+
+    CalendarUser.objects.filter(pk=user.pk).update(record_internal=False)
+    result = reconcile.redecide(calendar_ids=[calendar.pk])
+
+    assert result.decisions_changed == 3 and result.reconciled == 4
+    assert len(result.cancelled) == 3
+    assert set(live(acme.project).values_list("pk", flat=True)) == {
+        Bot.objects.get(meetings=ids[1]).pk
+    }
+    untouched.refresh_from_db()
+    assert untouched.status == "cancelled"  # decision changed: reconciled
+
+    # An unchanged decision is left alone, unless the meeting is marked.
+    kept = Bot.objects.get(meetings=ids[1])
+    Bot.objects.filter(pk=kept.pk).update(join_at=NOW + timedelta(days=9))
+    reconcile.redecide(calendar_ids=[calendar.pk])
+    assert Bot.objects.get(pk=kept.pk).join_at == NOW + timedelta(days=9)
+    Meeting.objects.filter(pk=ids[1]).update(needs_reconcile=True)
+    reconcile.redecide(calendar_ids=[calendar.pk])
+    meeting = Meeting.objects.get(pk=ids[1])
+    assert Bot.objects.get(pk=kept.pk).join_at == meeting.start_time - timedelta(
+        seconds=acme.project.bot_join_lead_seconds
+    )
+    assert not meeting.needs_reconcile
+
+
+def test_a_rules_new_bot_settings_reach_the_meetings_it_decides(acme):
+    """Renaming a rule's bot changes no decision (nor its reason), yet the bots of the meetings
+    the rule decides follow: `redecide` reconciles what the changed rule decides."""
+    from calendars.rule_services import rule_create, rule_update
+
+    user, _, ids = calendar_with_meetings(acme.project, 3)
+    CalendarUser.objects.filter(pk=user.pk).update(record_internal=False)
+    user.refresh_from_db()
+    rule = rule_create(
+        project=acme.project,
+        calendar_user=user,
+        data={"name": "all", "action": "join", "bot_name": "First"},
+    )
+    assert set(live(acme.project).values_list("name", flat=True)) == {"First"}
+    reasons = set(Meeting.objects.filter(pk__in=ids).values_list("will_record_reason", flat=True))
+
+    rule_update(rule=rule, data={"bot_name": "Second"})
+
+    assert live(acme.project).count() == 3
+    assert set(live(acme.project).values_list("name", flat=True)) == {"Second"}
+    assert (
+        set(Meeting.objects.filter(pk__in=ids).values_list("will_record_reason", flat=True))
+        == reasons
+    )
+
+
+def test_a_shared_bots_payload_lists_its_meetings_outside_the_batch(acme, hooks):
+    """A bot serving two users' copies of a meeting is rescheduled while reconciling one copy:
+    its `bot.rescheduled` payload lists both meetings (the other read for the payload)."""
+    _, _, alice_ids = calendar_with_meetings(acme.project, 1, name="alice")
+    _, _, bob_ids = calendar_with_meetings(acme.project, 1, name="bob")
+    reconcile_meetings(meeting_ids=alice_ids + bob_ids)
+    (bot,) = live(acme.project)
+    WebhookDelivery.objects.all().delete()
+    acme.project.bot_join_lead_seconds = 300
+    acme.project.save()
+
+    result = reconcile_meetings(meeting_ids=alice_ids)
+
+    assert result.moved == {bot.pk}
+    (delivery,) = WebhookDelivery.objects.filter(event_type="bot.rescheduled")
+    listed = delivery.payload["data"]["bot"]["calendar_meetings"]
+    assert sorted(m["id"] for m in listed) == sorted(str(pk) for pk in alice_ids + bob_ids)
+    assert {m["calendar_user"]["external_id"] for m in listed} == {"alice", "bob"}

@@ -482,8 +482,8 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     reconciled = []
     real_meetings = reconcile._meetings
 
-    def spy(selected, calendars):
-        meetings = real_meetings(selected, calendars)
+    def spy(selected, calendars, *fields):
+        meetings = real_meetings(selected, calendars, *fields)
         if meetings:
             reconciled.append({meeting.pk for meeting in meetings})
         return meetings

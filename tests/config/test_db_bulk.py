@@ -1,0 +1,52 @@
+"""Building many rows without Model.__init__: the same objects `Model(**row)` makes."""
+
+import uuid
+
+from bots.models import Bot
+from config.db import bulk_insert, new_instances, random_uuids
+
+
+def test_random_uuids_are_distinct_version_4_uuids():
+    ids = random_uuids(500)
+    assert len(set(ids)) == 500
+    assert {(u.version, u.variant) for u in ids} == {(4, uuid.RFC_4122)}
+    assert random_uuids(0) == []
+
+
+def test_new_instances_are_what_the_constructor_makes(acme):
+    row = {
+        "project_id": acme.project.pk,
+        "meeting_url": "https://zoom.us/j/1",
+        "join_at": "2026-11-02T09:00:00Z",
+        "name": "Notetaker",
+        "deduplication_key": "k",
+    }
+    built = new_instances(Bot, [row, {**row, "deduplication_key": "other"}])
+    made = Bot(**row)
+    skip = {"id"}
+    for instance in built[:1]:
+        assert instance._state.adding and instance._state.db is None
+        assert instance.id.version == 4
+        for field in Bot._meta.concrete_fields:
+            if field.attname not in skip:
+                assert getattr(instance, field.attname) == getattr(made, field.attname)
+    # Mutable defaults are one per object, as the constructor's.
+    assert built[0].config is not built[1].config
+    assert built[0].status_changes is not built[1].status_changes
+    assert built[0].id != built[1].id
+    assert built[1].deduplication_key == "other"
+
+
+def test_new_instances_save_and_read_back(acme):
+    row = {
+        "project_id": acme.project.pk,
+        "meeting_url": "https://zoom.us/j/1",
+        "join_at": "2026-11-02T09:00:00Z",
+        "name": "Notetaker",
+    }
+    bots = bulk_insert(
+        Bot, new_instances(Bot, [{**row, "deduplication_key": str(n)} for n in range(3)])
+    )
+    saved = Bot.objects.filter(pk__in=[bot.pk for bot in bots])
+    assert sorted(saved.values_list("deduplication_key", flat=True)) == ["0", "1", "2"]
+    assert [(bot.status, bot.config, bot.metadata) for bot in saved] == [("scheduled", {}, {})] * 3
