@@ -8,7 +8,6 @@ between the commit and the queueing, `deliveries_sweep` (every minute) finds the
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config import http
-from config.db import bulk_insert, new_instances
+from config.db import bulk_insert, new_instances, random_uuids
 from config.errors import DomainError
 from projects.models import Project
 
@@ -78,8 +77,9 @@ def _write_deliveries(
     now = timezone.now()
     give_up_at = now + delivery_attempts.RETRY_WINDOW
     rows = []
-    for event_type, data, endpoints in batch:
-        event_id = uuid.uuid4()
+    for (event_type, data, endpoints), event_id in zip(
+        batch, random_uuids(len(batch)), strict=True
+    ):
         payload = events.envelope(event_id=str(event_id), event_type=event_type, data=data, at=now)
         rows += [
             {
