@@ -55,13 +55,13 @@ from functools import cache, partial, reduce
 from operator import or_
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Count, F, Func, OuterRef, Q
+from django.db.models import Count, OuterRef, Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
 from calendars.models import Calendar
 from config import faults
-from config.db import bulk_insert, new_instances, retrying
+from config.db import AnyOf, array_literal, bulk_insert, new_instances, retrying
 from meetings.bot_schedules import attach_schedules
 from meetings.decisions import Decision, decide
 from meetings.models import AutoJoinRule, BotSchedule, Meeting
@@ -76,14 +76,6 @@ from .models import LIVE_STATUSES, TERMINAL_STATUSES, Bot
 logger = logging.getLogger(__name__)
 
 BotMeeting = Bot.meetings.through
-
-
-def _array(values) -> str:
-    """A PostgreSQL array literal of these values (each quoted), one query parameter."""
-    items = ",".join(
-        '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
-    )
-    return "{" + items + "}"
 
 
 def _link_all(pairs: list[tuple]) -> None:
@@ -104,7 +96,7 @@ def _link_all(pairs: list[tuple]) -> None:
         cursor.execute(
             f"INSERT INTO {table} ({bot}, {meeting}) "  # noqa: S608 - identifiers from the model
             "SELECT * FROM UNNEST(%s::uuid[], %s::uuid[]) ON CONFLICT DO NOTHING",
-            [_array(pair[0] for pair in pairs), _array(pair[1] for pair in pairs)],
+            [array_literal(pair[0] for pair in pairs), array_literal(pair[1] for pair in pairs)],
         )
 
 
@@ -129,33 +121,6 @@ def _attach(instance, **related) -> None:
     without the descriptor's checks (database router, type) per object: tens of thousands per
     batch. Only for objects loaded from the same database, by `_loaded` or `new_instances`."""
     instance._state.fields_cache.update(related)
-
-
-class _AnyOf(Func):
-    """`field__in=values` for a batch's thousands of ids or keys: on PostgreSQL one array
-    literal (`= ANY(...)`), which costs a fraction of what building, sending and parsing
-    thousands of placeholders does; elsewhere a plain IN."""
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, field: str, values, array_type: str):
-        self.values = list(values)
-        self.array_type = array_type
-        super().__init__(F(field))
-
-    def as_postgresql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        return f"{column} = ANY(%s::{self.array_type}[])", (*params, _array(self.values))
-
-    def as_sql(self, compiler, connection, **extra):
-        column, params = compiler.compile(self.source_expressions[0])
-        if not self.values:
-            return "0 = 1", params
-        field = self.source_expressions[0].output_field
-        values = [field.get_db_prep_value(value, connection) for value in self.values]
-        placeholders = ", ".join(["%s"] * len(values))
-        return f"{column} IN ({placeholders})", (*params, *values)
 
 
 @dataclass
@@ -267,10 +232,10 @@ class _Reconciler:
         id; then reads every link of the locked bots (what they serve, as of the locks)."""
         if not meeting_ids:
             return {}
-        serving = BotMeeting.objects.filter(_AnyOf("meeting_id", meeting_ids, "uuid"))
+        serving = BotMeeting.objects.filter(AnyOf("meeting_id", meeting_ids, "uuid"))
         conditions = [Q(pk__in=serving.values("bot_id")) & ~Q(status__in=TERMINAL_STATUSES)]
         conditions += [
-            Q(_AnyOf("deduplication_key", keys, "text"), project_id=project_id)
+            Q(AnyOf("deduplication_key", keys, "text"), project_id=project_id)
             & ~Q(status__in=TERMINAL_STATUSES)
             for project_id, keys in keys_by_project.items()
             if keys
@@ -288,7 +253,7 @@ class _Reconciler:
                 self.live[(bot.project_id, bot.deduplication_key)] = bot
         links = []
         if locked:
-            links = BotMeeting.objects.filter(_AnyOf("bot_id", locked, "uuid")).values_list(
+            links = BotMeeting.objects.filter(AnyOf("bot_id", locked, "uuid")).values_list(
                 "pk", "bot_id", "meeting_id"
             )
         for link_id, bot_id, meeting_id in links:
@@ -454,14 +419,14 @@ class _Reconciler:
         if self.unlinked:
             link_ids = [self.link_ids.pop(pair) for pair in self.unlinked]
             self.unlinked = []
-            BotMeeting.objects.filter(_AnyOf("pk", link_ids, "bigint")).delete()
+            BotMeeting.objects.filter(AnyOf("pk", link_ids, "bigint")).delete()
         if self.cancelling:
             by_entry = defaultdict(list)
             for bot, entry in self.cancelling:
                 by_entry[tuple(sorted(entry.items()))].append(bot.pk)
             self.cancelling = []
             for entry, bot_ids in by_entry.items():
-                Bot.objects.filter(_AnyOf("pk", bot_ids, "uuid")).record_status(
+                Bot.objects.filter(AnyOf("pk", bot_ids, "uuid")).record_status(
                     dict(entry), at=self._stamp()
                 )
 
@@ -676,13 +641,13 @@ def reconcile_meetings(
     meeting_ids = list(meeting_ids)
     if calendar_ids is None:
         calendar_ids = (
-            Meeting.objects.filter(_AnyOf("pk", meeting_ids, "uuid"))
+            Meeting.objects.filter(AnyOf("pk", meeting_ids, "uuid"))
             .order_by()
             .values_list("calendar_id", flat=True)
             .distinct()
         )
     return _reconcile(
-        lambda: Meeting.objects.filter(_AnyOf("pk", meeting_ids, "uuid")).order_by("pk"),
+        lambda: Meeting.objects.filter(AnyOf("pk", meeting_ids, "uuid")).order_by("pk"),
         calendar_ids,
         now,
     )
@@ -800,12 +765,12 @@ def _reconcile(
         stamp = timezone.now()
         for (will_record, reason, was_marked), ids in changed.items():
             marks = {"needs_reconcile": False} if was_marked else {}
-            Meeting.objects.filter(_AnyOf("pk", ids, "uuid")).update(
+            Meeting.objects.filter(AnyOf("pk", ids, "uuid")).update(
                 will_record=will_record, will_record_reason=reason, updated_at=stamp, **marks
             )
         worker.result.decisions_changed = sum(len(ids) for ids in changed.values())
         if marked:
-            Meeting.objects.filter(_AnyOf("pk", marked, "uuid"), needs_reconcile=True).update(
+            Meeting.objects.filter(AnyOf("pk", marked, "uuid"), needs_reconcile=True).update(
                 needs_reconcile=False
             )
         _emit(worker.events, partial(worker.give_payload_meetings, loaded))

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import OperationalError, connection, models
+from django.db.models import BooleanField, F, Func
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -125,3 +126,38 @@ def bulk_insert(model: type[models.Model], objs: list) -> list:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array literal of these values (each quoted), one query parameter."""
+    items = ",".join(
+        '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+    )
+    return "{" + items + "}"
+
+
+class AnyOf(Func):
+    """`field__in=values` for a batch's thousands of ids or keys: on PostgreSQL one array
+    literal (`= ANY(...)`), which costs a fraction of what building, sending and parsing
+    thousands of placeholders does; elsewhere a plain IN."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, field: str, values, array_type: str):
+        self.values = list(values)
+        self.array_type = array_type
+        super().__init__(F(field))
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        return f"{column} = ANY(%s::{self.array_type}[])", (*params, array_literal(self.values))
+
+    def as_sql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        if not self.values:
+            return "0 = 1", params
+        field = self.source_expressions[0].output_field
+        values = [field.get_db_prep_value(value, connection) for value in self.values]
+        placeholders = ", ".join(["%s"] * len(values))
+        return f"{column} IN ({placeholders})", (*params, *values)

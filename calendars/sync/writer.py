@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config import faults
+from config.db import AnyOf
 from meetings.decisions import decide
 from meetings.models import AutoJoinRule, BotSchedule, Meeting
 
@@ -99,7 +100,7 @@ class PageWriter:
         existing = {
             row[0]: row[1:]
             for row in Meeting.objects.filter(
-                calendar=self.calendar, platform_event_id__in=[*present, *gone]
+                AnyOf("platform_event_id", [*present, *gone], "text"), calendar=self.calendar
             ).values_list("platform_event_id", "pk", "fingerprint", "is_deleted")
         }
         new: list[Row] = []

@@ -50,3 +50,21 @@ def test_new_instances_save_and_read_back(acme):
     saved = Bot.objects.filter(pk__in=[bot.pk for bot in bots])
     assert sorted(saved.values_list("deduplication_key", flat=True)) == ["0", "1", "2"]
     assert [(bot.status, bot.config, bot.metadata) for bot in saved] == [("scheduled", {}, {})] * 3
+
+
+def test_any_of_matches_exactly_the_values_given_whatever_they_hold(acme):
+    """One array parameter on PostgreSQL (IN elsewhere): quotes, backslashes, commas, braces,
+    spaces and NULL-looking text are values like any other."""
+    from config.db import AnyOf
+    from meetings.models import Meeting
+    from tests.factories import CalendarFactory, MeetingFactory
+
+    calendar = CalendarFactory(project=acme.project)
+    tricky = ['a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "ümlaut", ""]
+    for event_id in [*tricky, "other"]:
+        MeetingFactory(calendar=calendar, platform_event_id=event_id)
+    found = Meeting.objects.filter(
+        AnyOf("platform_event_id", tricky, "text"), calendar=calendar
+    ).values_list("platform_event_id", flat=True)
+    assert sorted(found) == sorted(tricky)
+    assert not Meeting.objects.filter(AnyOf("platform_event_id", [], "text")).exists()
