@@ -32,14 +32,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SMALL, BIG = "small@bench.test", "big@bench.test"
+# The tables a sync writes.
+TABLES = (
+    "meetings_meeting",
+    "bots_bot",
+    "bots_bot_meetings",
+    "webhooks_webhookdelivery",
+    "calendars_calendarsyncevent",
+)
 
 
-def serve_fake(conn, sizes: dict[str, int]) -> None:
-    """Child process: a FakeGoogle with one account per calendar size, driven through `conn`."""
+def serve_fake(conn, sizes: dict[str, int], provider: str = "google") -> None:
+    """Child process: a FakeGoogle (or FakeMicrosoft) with one account per calendar size, driven
+    through `conn`."""
     from tests.fakes.generators import populate
     from tests.fakes.google import FakeGoogle
+    from tests.fakes.microsoft import FakeMicrosoft
 
-    with FakeGoogle() as fake:
+    with FakeGoogle() if provider == "google" else FakeMicrosoft() as fake:
         now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         tokens = {}
         for seed, (email, n) in enumerate(sizes.items(), start=7):
@@ -55,12 +65,22 @@ def serve_fake(conn, sizes: dict[str, int]) -> None:
             )
             tokens[email] = fake.grant(email)
         fake.prerender()
+        if provider == "google":
+            settings = {
+                "GOOGLE_OAUTH_AUTHORIZE_URL": fake.authorize_url,
+                "GOOGLE_OAUTH_TOKEN_URL": fake.token_url,
+                "GOOGLE_USERINFO_URL": fake.userinfo_url,
+                "GOOGLE_CALENDAR_API_URL": fake.calendar_api_url,
+            }
+        else:  # HTTPS, with its own certificate authority
+            settings = {
+                "MICROSOFT_AUTHORITY_HOST": fake.authority_host,
+                "MICROSOFT_GRAPH_URL": fake.graph_url,
+                "REQUESTS_CA_BUNDLE": fake.ca_bundle_path,
+            }
         conn.send(
             {
-                "authorize_url": fake.authorize_url,
-                "token_url": fake.token_url,
-                "userinfo_url": fake.userinfo_url,
-                "calendar_api_url": fake.calendar_api_url,
+                "settings": settings,
                 "client_id": fake.client_id,
                 "client_secret": fake.client_secret,
                 "tokens": tokens,
@@ -100,12 +120,20 @@ def main() -> None:
         action="store_true",
         help="give each calendar a user who records external meetings (bots are scheduled)",
     )
+    parser.add_argument("--provider", choices=["google", "microsoft"], default="google")
     parser.add_argument("--profile", action="store_true", help="cProfile the initial syncs")
+    parser.add_argument(
+        "--quick", action="store_true", help="CI: 2,000 and 200 events, 2 runs (it still runs)"
+    )
     options = parser.parse_args()
+    if options.quick:
+        options.events, options.small, options.runs = 2_000, 200, 2
 
     parent, child = multiprocessing.Pipe()
     fake = multiprocessing.Process(
-        target=serve_fake, args=(child, {SMALL: options.small, BIG: options.events}), daemon=True
+        target=serve_fake,
+        args=(child, {SMALL: options.small, BIG: options.events}, options.provider),
+        daemon=True,
     )
     fake.start()  # before Django is set up: the child inherits no database connection
     info = parent.recv()
@@ -120,12 +148,9 @@ def main() -> None:
         FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         ALLOWED_HOSTS="localhost",
         DJANGO_SETTINGS_MODULE="config.settings",
-        GOOGLE_OAUTH_AUTHORIZE_URL=info["authorize_url"],
-        GOOGLE_OAUTH_TOKEN_URL=info["token_url"],
-        GOOGLE_USERINFO_URL=info["userinfo_url"],
-        GOOGLE_CALENDAR_API_URL=info["calendar_api_url"],
         PUSH_NOTIFICATIONS="false",
         LOG_LEVEL="WARNING",
+        **info["settings"],
     )
     if os.environ["DATABASE_URL"].startswith("postgres"):
         ensure_database(os.environ["DATABASE_URL"])
@@ -137,6 +162,7 @@ def main() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from bench.support import vacuum
     from bots.models import Bot
     from calendars.models import Calendar, CalendarUser, OAuthApp
     from calendars.sync import sync_calendar_by_id
@@ -147,7 +173,7 @@ def main() -> None:
     project = Project.objects.create(name=f"bench {time.time():.0f}")
     OAuthApp.objects.create(
         project=project,
-        platform="google",
+        platform=options.provider,
         client_id=info["client_id"],
         client_secret=info["client_secret"],
     )
@@ -161,7 +187,7 @@ def main() -> None:
         return Calendar.objects.create(
             project=project,
             calendar_user=user,
-            platform="google",
+            platform=options.provider,
             email=email,
             refresh_token=info["tokens"][email],
             state="connected",
@@ -174,6 +200,7 @@ def main() -> None:
     rates, peak = [], 0.0
     for run in range(options.runs):
         big = calendar_for(BIG)
+        vacuum(connection, TABLES)  # what autovacuum does between a production's syncs
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         cpu_before = time.process_time()
         started = time.perf_counter()

@@ -153,7 +153,7 @@ MICROSOFT_GRAPH_URL = env.url(
 
 # --- Sync engine (calendars/sync/) -------------------------------------------------------------
 GOOGLE_PAGE_SIZE = env.int("GOOGLE_PAGE_SIZE", 2500, minimum=1)
-GRAPH_PAGE_SIZE = env.int("GRAPH_PAGE_SIZE", 500, minimum=1)
+GRAPH_PAGE_SIZE = env.int("GRAPH_PAGE_SIZE", 1000, minimum=1)
 # A calendar with no push channel (or whose notifications got lost) is polled this often.
 SYNC_POLL_INTERVAL_SECONDS = env.int("SYNC_POLL_INTERVAL_SECONDS", 3600, minimum=60)
 # How long one worker may hold a calendar. The holder renews it every quarter of this (a
