@@ -2,7 +2,7 @@
 the same time (the sync lease and conditional updates make them so)."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import F
@@ -22,8 +22,10 @@ logger = logging.getLogger(__name__)
 SWEEP_LIMIT = 1000
 
 
-def sync_calendar(calendar_id: str) -> str:
-    return sync_calendar_by_id(calendar_id).status
+def sync_calendar(calendar_id: str, queued_at: str | None = None) -> str:
+    """`queued_at` (ISO 8601, from the sweeper): an attempt that began since answers the job."""
+    queued = datetime.fromisoformat(queued_at) if queued_at else None
+    return sync_calendar_by_id(calendar_id, queued_at=queued).status
 
 
 def ensure_push_channel(calendar_id: str) -> str:
@@ -51,7 +53,10 @@ def sweep_due_calendars() -> int:
     ids = list(due)
     Calendar.objects.filter(pk__in=ids).schedule_sync(now + queued_grace())
     for calendar_id in ids:
-        async_task("calendars.jobs.sync_calendar", str(calendar_id), group="calendars")
+        # With the time it was queued: the job may run twice (queued_grace), it syncs once.
+        async_task(
+            "calendars.jobs.sync_calendar", str(calendar_id), now.isoformat(), group="calendars"
+        )
     return len(ids)
 
 

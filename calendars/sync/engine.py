@@ -45,7 +45,7 @@ from ..providers.base import (
     Window,
 )
 from .due import calendar_request_sync
-from .lease import LeaseLost, acquire, fence, release
+from .lease import LeaseLost, acquire, answered_since, fence, release
 from .outcomes import (
     calendar_after_sync,
     calendar_announce_changes,
@@ -173,14 +173,18 @@ def _record_failure(calendar: Calendar, exc: Exception, retry_after: float | Non
     )
 
 
-def sync_calendar_by_id(calendar_id) -> SyncResult:
+def sync_calendar_by_id(calendar_id, *, queued_at: datetime | None = None) -> SyncResult:
     """Sync one calendar now, if no other worker is syncing it. Safe to call at any time.
+    `queued_at`: when the job calling this was queued; an attempt that began since then answers
+    it (status "answered": nothing done, the calendar not marked due again).
 
     No `finally` here on purpose: a worker killed mid-sync runs none, so recovery must not
     depend on one (the lease expires, the markers stay; tests/convergence kill it on purpose).
     """
     owner = uuid.uuid4().hex
-    if not acquire(calendar_id, owner, timezone.now()):
+    if not acquire(calendar_id, owner, timezone.now(), queued_at=queued_at):
+        if queued_at is not None and answered_since(calendar_id, queued_at):
+            return SyncResult(status="answered")
         # Busy (or disconnected/gone): ask for another sync after the running one.
         Calendar.objects.filter(pk=calendar_id).mark_due()
         return SyncResult(status="busy")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from config import leases
@@ -29,8 +30,16 @@ def length() -> timedelta:
     return timedelta(seconds=settings.SYNC_LEASE_SECONDS)
 
 
-def acquire(calendar_id, owner: str, now: datetime) -> bool:
+def acquire(calendar_id, owner: str, now: datetime, *, queued_at: datetime | None = None) -> bool:
+    """Take the lease. With `queued_at` (a queued job's), only if no attempt began since the job
+    was queued, unless a sync was asked for again since (`answered_since`)."""
     calendar = Calendar.objects.filter(pk=calendar_id).live()
+    if queued_at is not None:
+        calendar = calendar.filter(
+            Q(last_attempted_sync_at__isnull=True)
+            | Q(last_attempted_sync_at__lt=queued_at)
+            | Q(sync_due_at__lte=now)
+        )
     taken = leases.take(
         calendar,
         field=FIELD,
@@ -50,6 +59,15 @@ def fence(calendar_id, owner: str, **also) -> None:
     ours = Calendar.objects.filter(pk=calendar_id, sync_lease_owner=owner)
     if not leases.renew(ours, field=FIELD, length=length(), **also):
         raise LeaseLost(str(calendar_id))
+
+
+def answered_since(calendar_id, queued_at: datetime) -> bool:
+    """An attempt began after `queued_at`: it answers every sync asked for before it began (its
+    lease cleared the due mark), so a job queued then has nothing left to do. A job can be queued
+    twice: the sweeper queues a calendar again when its job waited longer than the queued grace,
+    which happens whenever the queue's backlog exceeds it, and then cannot tell a lost job from
+    one a worker has already taken off the broker (django-q2 prefetches) but not yet started."""
+    return Calendar.objects.filter(pk=calendar_id, last_attempted_sync_at__gte=queued_at).exists()
 
 
 def heartbeat_seconds() -> float:

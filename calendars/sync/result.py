@@ -10,7 +10,7 @@ from django.utils import timezone
 
 @dataclass
 class SyncResult:
-    status: str  # synced | busy | skipped | retry | disconnected
+    status: str  # synced | busy | answered | skipped | retry | disconnected
     full: bool = False
     upserted: int = 0
     deleted: int = 0
