@@ -59,8 +59,11 @@ def emit_events(
         )
     )
     batch = []
+    wanted: dict[str, list] = {}  # per event type, asked once (a batch has thousands of events)
     for event_type, data in items:
-        wanting = [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
+        wanting = wanted.get(event_type)
+        if wanting is None:
+            wanting = wanted[event_type] = [e for e in endpoints if e.wants(event_type)]
         if wanting:
             # Built only when someone listens (payloads can cost queries); a builder that
             # returns None found nothing to tell.
