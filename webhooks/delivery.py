@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
+import threading
 import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from config import backoff, http, leases
+from config import backoff, faults, http
 
 from . import formats
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -42,6 +47,18 @@ DISABLE_AFTER = timedelta(days=5)
 LEASE = timedelta(minutes=2)
 RESPONSE_EXCERPT_BYTES = 2048
 RETRYABLE_STATUSES = {408, 429}
+# Attempts one worker process makes at once (threads; each keeps its connections alive). A job
+# claims this many deliveries at a time, so the claimed ones all end within one attempt's time.
+SEND_CONCURRENCY = 16
+CLAIMED_FIELDS = (
+    "id",
+    "endpoint",
+    "event_id",
+    "payload",
+    "attempt_count",
+    "created_at",
+    "give_up_at",
+)
 
 
 def retry_delay(attempt_number: int) -> timedelta:
@@ -74,47 +91,102 @@ class Result:
 
 
 def claim(delivery: WebhookDelivery, *, now: datetime) -> bool:
-    """Take the next attempt of a due delivery. One conditional UPDATE: of two workers that
-    read the same row, only one matches (PostgreSQL re-checks the condition after the other's
-    commit; SQLite runs writers one at a time)."""
-    # The due time is the lease: while an attempt runs, its delivery is due again LEASE later.
-    claimed = leases.take(
-        WebhookDelivery.objects.filter(
-            pk=delivery.pk,
-            status=WebhookDelivery.Status.PENDING,
-            attempt_count=delivery.attempt_count,
-            next_attempt_at__isnull=False,
-        ),
-        field="next_attempt_at",
-        now=now,
-        length=LEASE,
-        attempt_count=delivery.attempt_count + 1,
-    )
+    """Take the next attempt of one due delivery (`claim_due` for one row); on success
+    `delivery.attempt_count` is the number of the attempt taken."""
+    claimed = claim_due([delivery.pk], now=now)
     if claimed:
-        delivery.attempt_count += 1
-    return claimed is not None
+        delivery.attempt_count = claimed[0].attempt_count
+    return bool(claimed)
+
+
+def claim_due(delivery_ids: Sequence | None, *, now: datetime) -> list[WebhookDelivery]:
+    """Take the next attempt of those of `delivery_ids` that are pending and due - or, for
+    None, of up to SEND_CONCURRENCY of any due deliveries, the longest due first - and return
+    them (attempt_count: the attempt taken). One transaction: the due rows are read and locked,
+    then counted and leased in one UPDATE - the due time is the lease: while the attempts run,
+    their deliveries are due again LEASE later.
+
+    Exactly once among concurrent workers: on PostgreSQL the read takes the rows' locks and
+    skips those another worker holds (`FOR UPDATE SKIP LOCKED`); a row another worker claimed
+    and committed meanwhile is re-checked against the filter and no longer due. SQLite runs
+    writers one at a time (transactions take the write lock at BEGIN)."""
+    if delivery_ids is not None and not delivery_ids:
+        return []
+    due = WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+        status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
+    )
+    if delivery_ids is None:
+        due = due.order_by("next_attempt_at")[:SEND_CONCURRENCY]
+    else:
+        due = due.filter(pk__in=delivery_ids).order_by()
+    with transaction.atomic():
+        claimed = list(due.only(*CLAIMED_FIELDS))
+        if claimed:
+            WebhookDelivery.objects.filter(pk__in=[row.pk for row in claimed]).update(
+                next_attempt_at=now + LEASE, attempt_count=F("attempt_count") + 1
+            )
+    for row in claimed:
+        row.attempt_count += 1
+        row.next_attempt_at = now + LEASE
+    faults.point("webhooks.claimed")
+    return claimed
 
 
 def attempt(*, delivery_id) -> WebhookAttempt | None:
     """Make the next attempt of a delivery if it is due and nobody else is making it."""
+    logged = attempt_many([delivery_id])
+    return logged[0] if logged else None
+
+
+def attempt_many(delivery_ids: Sequence | None) -> list[WebhookAttempt]:
+    """Make the next attempt of each of `delivery_ids` that is due and nobody else is making
+    (None: of any due deliveries, `claim_due`): claimed together, sent concurrently (at most
+    SEND_CONCURRENCY at once, so that they all end within one attempt's time, well inside the
+    lease), logged together. Pass at most SEND_CONCURRENCY ids (`jobs.deliver` cuts its batch
+    into such waves). Returns the attempt log rows, in no particular order."""
     now = timezone.now()
-    delivery = (
-        WebhookDelivery.objects.select_related("endpoint")
-        .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
-        .first()
-    )
-    if delivery is None or not claim(delivery, now=now):
-        return None
-    endpoint = delivery.endpoint
+    claimed = claim_due(delivery_ids, now=now)
+    if not claimed:
+        return []
+    endpoints = WebhookEndpoint.objects.in_bulk({row.endpoint_id for row in claimed})
+    # Read at the claim, like the rest of the row: a deleted endpoint took its deliveries along.
+    claimed = [row for row in claimed if row.endpoint_id in endpoints]
+    if len(claimed) == 1:
+        outcomes = [_attempt_one(claimed[0], endpoints[claimed[0].endpoint_id], now)]
+    else:
+        outcomes = list(
+            _senders().map(lambda row: _attempt_one(row, endpoints[row.endpoint_id], now), claimed)
+        )
+    faults.point("webhooks.sent")
+    return record_many(outcomes, started_at=now)
+
+
+def _attempt_one(delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> Outcome:
     started = time.monotonic()
     if endpoint.is_active:
         result = send(delivery, endpoint=endpoint, at=now)
     else:
         result = Result(WebhookAttempt.Outcome.FAILED, error="The endpoint is disabled.")
     duration_ms = round((time.monotonic() - started) * 1000)
-    return record(
-        delivery, endpoint=endpoint, result=result, started_at=now, duration_ms=duration_ms
-    )
+    return Outcome(delivery, endpoint, result, duration_ms)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _senders() -> ThreadPoolExecutor:
+    """The process's sending threads, each with its own keep-alive connections
+    (`http.request` keeps a session per thread). Made again in a forked child: threads do not
+    survive a fork."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (
+                os.getpid(),
+                ThreadPoolExecutor(SEND_CONCURRENCY, thread_name_prefix="webhook-send"),
+            )
+        return _pool[1]
 
 
 def send(delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, at: datetime) -> Result:
@@ -130,15 +202,14 @@ def send(delivery: WebhookDelivery, *, endpoint: WebhookEndpoint, at: datetime) 
     hidden = endpoint.get_static_headers().values()
     allow_private = endpoint.allow_private_addresses or settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES
     try:
-        response = http.request(
+        response = http.send(
             "POST",
             endpoint.url,
-            data=outgoing.body,
+            body=outgoing.body,
             headers=outgoing.headers,
             guard_private=not allow_private,
             timeout=settings.WEBHOOKS_TIMEOUT_SECONDS,
             max_bytes=RESPONSE_EXCERPT_BYTES,
-            truncate=True,
         )
     except http.UnsafeDestination as exc:
         return Result(WebhookAttempt.Outcome.FAILED, error=f"Refused destination: {exc}")
@@ -183,6 +254,16 @@ def _hide(text: str, values) -> str:
     return text
 
 
+@dataclass
+class Outcome:
+    """What one attempt found, to be recorded."""
+
+    delivery: WebhookDelivery
+    endpoint: WebhookEndpoint
+    result: Result
+    duration_ms: int
+
+
 def record(
     delivery: WebhookDelivery,
     *,
@@ -191,52 +272,87 @@ def record(
     started_at: datetime,
     duration_ms: int,
 ) -> WebhookAttempt:
-    now = timezone.now()
-    outcome = result.outcome
-    next_attempt_at = None
-    if outcome == WebhookAttempt.Outcome.RETRYING:
-        give_up_at = delivery.give_up_at or delivery.created_at + RETRY_WINDOW
-        delay = retry_delay(delivery.attempt_count)
-        if result.retry_after:
-            delay = max(delay, result.retry_after)
-        if now >= give_up_at:
-            outcome = WebhookAttempt.Outcome.FAILED
-        else:
-            next_attempt_at = min(now + delay, give_up_at)
-    succeeded = outcome == WebhookAttempt.Outcome.SUCCEEDED
-    status = {
-        WebhookAttempt.Outcome.SUCCEEDED: WebhookDelivery.Status.SUCCEEDED,
-        WebhookAttempt.Outcome.RETRYING: WebhookDelivery.Status.PENDING,
-        WebhookAttempt.Outcome.FAILED: WebhookDelivery.Status.FAILED,
-    }[outcome]
+    """`record_many` for one attempt."""
+    (logged,) = record_many(
+        [Outcome(delivery, endpoint, result, duration_ms)], started_at=started_at
+    )
+    return logged
 
-    with transaction.atomic():
-        logged = WebhookAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempt_count,
-            started_at=started_at,
-            duration_ms=duration_ms,
-            url=endpoint.url,
-            outcome=outcome,
-            response_status=result.response_status,
-            response_body=result.response_body,
-            error=result.error,
+
+def record_many(outcomes: list[Outcome], *, started_at: datetime) -> list[WebhookAttempt]:
+    """Log the attempts claimed at `started_at` and decide what happens next to each delivery,
+    in one transaction: one INSERT for the log, one UPDATE per group of deliveries with the
+    same outcome (usually one), and the endpoints' health."""
+    now = timezone.now()
+    logged, changes = [], {}
+    for item in outcomes:
+        delivery, endpoint, result = item.delivery, item.endpoint, item.result
+        outcome = result.outcome
+        next_attempt_at = None
+        if outcome == WebhookAttempt.Outcome.RETRYING:
+            give_up_at = delivery.give_up_at or delivery.created_at + RETRY_WINDOW
+            delay = retry_delay(delivery.attempt_count)
+            if result.retry_after:
+                delay = max(delay, result.retry_after)
+            if now >= give_up_at:
+                outcome = WebhookAttempt.Outcome.FAILED
+            else:
+                next_attempt_at = min(now + delay, give_up_at)
+        logged.append(
+            WebhookAttempt(
+                delivery_id=delivery.pk,
+                number=delivery.attempt_count,
+                started_at=started_at,
+                duration_ms=item.duration_ms,
+                url=endpoint.url,
+                outcome=outcome,
+                response_status=result.response_status,
+                response_body=result.response_body,
+                error=result.error,
+            )
         )
         # Fenced by the attempt number: a worker whose lease lapsed cannot overwrite a newer
         # attempt's outcome.
-        WebhookDelivery.objects.filter(pk=delivery.pk, attempt_count=delivery.attempt_count).update(
-            status=status,
-            next_attempt_at=next_attempt_at,
-            last_attempt_at=started_at,
-            response_status=result.response_status,
-            response_body=result.response_body,
-            error=result.error,
-            delivered_at=now if succeeded else None,
-            updated_at=now,
+        change = (
+            delivery.attempt_count,
+            _STATUS[outcome],
+            next_attempt_at,
+            result.response_status,
+            result.response_body,
+            result.error,
         )
-        if endpoint.is_active:
-            _track_health(endpoint, succeeded=succeeded, now=now)
+        changes.setdefault(change, []).append(delivery.pk)
+
+    with transaction.atomic():
+        WebhookAttempt.objects.bulk_create(logged)
+        for (number, status, next_attempt_at, response_status, body, error), ids in changes.items():
+            WebhookDelivery.objects.filter(pk__in=ids, attempt_count=number).update(
+                status=status,
+                next_attempt_at=next_attempt_at,
+                last_attempt_at=started_at,
+                response_status=response_status,
+                response_body=body,
+                error=error,
+                delivered_at=now if status == WebhookDelivery.Status.SUCCEEDED else None,
+                updated_at=now,
+            )
+        succeeded: dict = {}
+        for item, entry in zip(outcomes, logged, strict=True):
+            if item.endpoint.is_active:
+                ok = entry.outcome == WebhookAttempt.Outcome.SUCCEEDED
+                succeeded[item.endpoint.pk] = succeeded.get(item.endpoint.pk, False) or ok
+        endpoints = {item.endpoint.pk: item.endpoint for item in outcomes}
+        for endpoint_id, ok in succeeded.items():
+            # One success among the batch ends the endpoint's failure streak.
+            _track_health(endpoints[endpoint_id], succeeded=ok, now=now)
     return logged
+
+
+_STATUS = {
+    WebhookAttempt.Outcome.SUCCEEDED: WebhookDelivery.Status.SUCCEEDED,
+    WebhookAttempt.Outcome.RETRYING: WebhookDelivery.Status.PENDING,
+    WebhookAttempt.Outcome.FAILED: WebhookDelivery.Status.FAILED,
+}
 
 
 def _track_health(endpoint: WebhookEndpoint, *, succeeded: bool, now: datetime) -> None:

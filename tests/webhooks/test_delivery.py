@@ -409,6 +409,10 @@ def test_cleanup_deletes_finished_deliveries_after_the_retention_period(
     receiver.answer = Answer(500)
     old_pending = emit()[0]
     clock.move_to(START + timedelta(days=31))
+    # Its next attempt is not due yet (else the next job would make it, and it would finish).
+    WebhookDelivery.objects.filter(pk=old_pending.pk).update(
+        next_attempt_at=START + timedelta(days=32)
+    )
     receiver.answer = Answer(200)
     recent = emit()[0]
     assert jobs.cleanup() == 1

@@ -69,16 +69,17 @@ def test_one_job_delivers_its_batch_each_claimed_once(clock, acme, endpoint, rec
 
 def test_a_job_out_of_time_queues_the_rest(clock, acme, endpoint, receiver, monkeypatch, settings):
     monkeypatch.setattr(queueing, "enqueue_delivery", lambda delivery_ids: None)
-    deliveries = emit_many(acme.project, 3)
+    deliveries = emit_many(acme.project, 5)
     requeued = []
     monkeypatch.setattr(queueing, "enqueue_delivery", requeued.append)
-    settings.Q_TIMEOUT = 0  # no time at all: one attempt, then the rest goes back to the queue
+    monkeypatch.setattr(attempts, "SEND_CONCURRENCY", 2)
+    settings.Q_TIMEOUT = 0  # no time at all: one wave, then the rest goes back to the queue
 
     jobs.deliver(*[str(delivery.pk) for delivery in deliveries])
 
-    assert len(receiver.received) == 1
-    assert requeued == [tuple(str(delivery.pk) for delivery in deliveries[1:])]
-    assert WebhookDelivery.objects.filter(status="pending").count() == 2
+    assert len(receiver.received) == 2
+    assert requeued == [[str(delivery.pk) for delivery in deliveries[2:]]]
+    assert WebhookDelivery.objects.filter(status="pending").count() == 3
 
 
 def test_the_sweeper_queues_what_is_due_in_batches(clock, acme, endpoint, jobs_queued, monkeypatch):
