@@ -68,3 +68,29 @@ def test_any_of_matches_exactly_the_values_given_whatever_they_hold(acme):
     ).values_list("platform_event_id", flat=True)
     assert sorted(found) == sorted(tricky)
     assert not Meeting.objects.filter(AnyOf("platform_event_id", [], "text")).exists()
+
+
+def test_bulk_json_text_means_what_the_standard_library_writes():
+    """COPY's JSON text (orjson where it can) parses to what json.dumps with Django's encoder
+    gives, for every kind of value a JSON field holds; what orjson refuses goes the slow way."""
+    import json
+    from datetime import UTC, date, datetime, time
+    from decimal import Decimal
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from config.db import _json_text
+
+    class Label(str):
+        pass
+
+    values = [
+        {"a": [1, 2.5, None, True], "b": {"c": "ü\\"}},
+        {"when": datetime(2026, 11, 2, 9, 0, 0, 123456, tzinfo=UTC), "day": date(2026, 1, 2)},
+        {"at": time(9, 30), "id": uuid.UUID(int=7), "amount": Decimal("1.10")},
+        {"big": 2**70, 1: "int key"},
+        [Label("sub")],
+    ]
+    for value in values:
+        expected = json.dumps(value, cls=DjangoJSONEncoder)
+        assert json.loads(_json_text(value, DjangoJSONEncoder)) == json.loads(expected)
