@@ -577,7 +577,7 @@ def _lock_calendars(calendar_ids) -> dict:
     }
 
 
-def _meetings(selected, calendars: dict, fields=MEETING_FIELDS) -> list[Meeting]:
+def load_meetings(selected, calendars: dict, fields=MEETING_FIELDS) -> list[Meeting]:
     """The `selected` meetings (a queryset) with these fields, each with its calendar, calendar
     user and project - loaded once per calendar, not joined into every row (a sync reconciles
     thousands of one calendar's)."""
@@ -724,7 +724,7 @@ def _reconcile(
         rules = rule_sets(calendars.values())
         # What auto-join rules read besides, only when a user of the batch has rules.
         fields = MEETING_FIELDS + (RULE_MEETING_FIELDS if any(rules.values()) else ())
-        meetings = _with_schedules(_meetings(select(), calendars, fields), calendars)
+        meetings = _with_schedules(load_meetings(select(), calendars, fields), calendars)
         worker.result.reconciled = len(meetings)
         decisions = {}
         for meeting in meetings:

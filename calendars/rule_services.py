@@ -35,6 +35,7 @@ from bots.reconcile import (
     MEETING_FIELDS,
     RULE_MEETING_FIELDS,
     decide_meeting,
+    load_meetings,
     reconcile_pending,
     redecide,
     rule_sets,
@@ -263,15 +264,13 @@ def rules_dry_run(
                 )
             )
         sets = {calendar_user.pk: compile_rule_set(rules) + compile_rule_set(default_rules)}
-    meetings = list(
+    meetings = load_meetings(
         Meeting.objects.upcoming(now)
         .filter(calendar_id__in=list(calendars))
-        .only(*MEETING_FIELDS, *RULE_MEETING_FIELDS)
-        .order_by("start_time", "pk")
+        .order_by("start_time", "pk"),
+        calendars,
+        MEETING_FIELDS + RULE_MEETING_FIELDS,
     )
-    for meeting in meetings:
-        meeting.calendar = calendars[meeting.calendar_id]
-        meeting.project = meeting.calendar.project
     changes = []
     for meeting in attach_schedules(meetings):
         after = decide_meeting(meeting, now, sets)

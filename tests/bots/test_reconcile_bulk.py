@@ -159,14 +159,14 @@ def test_a_mark_set_after_the_meetings_were_read_stays(acme, monkeypatch):
     """Only the marks the batch read are cleared: a change marked meanwhile (that the batch's
     decision did not see) is reconciled again by the next drain."""
     _, _, ids = calendar_with_meetings(acme.project, 2)
-    real = reconcile._meetings
+    real = reconcile.load_meetings
 
     def marked_meanwhile(selected, calendars, *fields):
         meetings = real(selected, calendars, *fields)
         Meeting.objects.filter(pk=ids[1]).update(needs_reconcile=True)
         return meetings
 
-    monkeypatch.setattr(reconcile, "_meetings", marked_meanwhile)
+    monkeypatch.setattr(reconcile, "load_meetings", marked_meanwhile)
     Meeting.objects.filter(pk=ids[0]).update(needs_reconcile=True)
     reconcile_meetings(meeting_ids=ids)
     marks = dict(Meeting.objects.filter(pk__in=ids).values_list("pk", "needs_reconcile"))

@@ -480,7 +480,7 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     for n in range(filler):
         store.put(google_event(f"filler{n}", tomorrow + timedelta(hours=n)))
     reconciled = []
-    real_meetings = reconcile._meetings
+    real_meetings = reconcile.load_meetings
 
     def spy(selected, calendars, *fields):
         meetings = real_meetings(selected, calendars, *fields)
@@ -488,7 +488,7 @@ def test_new_meetings_are_decided_as_they_are_inserted(
             reconciled.append({meeting.pk for meeting in meetings})
         return meetings
 
-    monkeypatch.setattr(reconcile, "_meetings", spy)
+    monkeypatch.setattr(reconcile, "load_meetings", spy)
 
     assert sync_calendar_by_id(recording_calendar.pk).status == "synced"
 
