@@ -1,7 +1,9 @@
 """Make bots match recording decisions: exactly one live bot per real meeting.
 
-`reconcile_meetings(meeting_ids=...)` is the one function every trigger calls (sync, preference
-and override changes, disconnects, the periodic safety sweep). For each meeting it recomputes the
+`reconcile_meetings(meeting_ids=...)` is the one function every trigger calls (sync, override
+changes, disconnects, the periodic safety sweep); `redecide(calendar_ids=...)` is its form for a
+change of what decides a user's upcoming meetings (preferences, auto-join rules): it decides them
+all and reconciles those whose decision changes. For each meeting reconciled it recomputes the
 decision, then:
 
 - records and has no bot: join the live bot of its deduplication key, or create it;
