@@ -1,7 +1,6 @@
 """The auto-join rules engine (meetings/rules.py), table-driven: every condition, the match
 modes, which rule wins, and time windows across daylight-saving changes. Pure: no database."""
 
-import time as clock
 import uuid
 from datetime import UTC, datetime, time, timedelta
 from types import SimpleNamespace
@@ -431,7 +430,9 @@ def test_empty_rule_set_matches_nothing():
     assert match(meeting(), None, "google") is None
 
 
-def test_ten_thousand_meetings_and_ten_rules_well_under_a_second():
+def test_ten_thousand_meetings_against_ten_rules():
+    """Correctness at the size of bench/bench_rules.py's engine figure (its speed is measured
+    there, not here)."""
     rules = [
         rule(name=f"r{n}", priority=n, match_mode="keyword", keywords=[f"kw{n}", "zzz"])
         for n in range(7)
@@ -451,8 +452,5 @@ def test_ten_thousand_meetings_and_ten_rules_well_under_a_second():
         )
         for n in range(10_000)
     ]
-    started = clock.perf_counter()
     found = [match(m, compiled, "google") for m in meetings]
-    elapsed = clock.perf_counter() - started
-    assert elapsed < 1.0, elapsed
     assert {rule.name for rule in found if rule} == {"no 1:1", "hours"}
