@@ -4,28 +4,50 @@ A schedule on the meeting itself wins; otherwise the schedule of its recurring s
 Loading is two queries for any number of meetings.
 """
 
-from django.db.models import Q
+from collections.abc import Iterable
 
 from .models import BotSchedule, Meeting
 
 
 def attach_schedules(meetings: list[Meeting]) -> list[Meeting]:
     """Set `meeting.effective_schedule` (BotSchedule or None) on each meeting."""
+    found = effective_schedules((m.pk, m.calendar_id, m.series_id) for m in meetings)
+    for meeting in meetings:
+        meeting.effective_schedule = found.get(meeting.pk)
+    return meetings
+
+
+def effective_schedules(meetings: Iterable[tuple]) -> dict:
+    """{meeting id: BotSchedule} for the meetings, given as (id, calendar id, series id), that
+    have one; meetings without are left out."""
+    meetings = list(meetings)
+    if not meetings:
+        return {}
     by_meeting = {
-        s.meeting_id: s for s in BotSchedule.objects.filter(meeting__in=[m.pk for m in meetings])
+        s.meeting_id: s
+        for s in BotSchedule.objects.filter(meeting__in=[pk for pk, _, _ in meetings])
     }
-    series = {(m.calendar_id, m.series_id) for m in meetings if m.series_id}
+    series = {(calendar_id, series_id) for _, calendar_id, series_id in meetings if series_id}
     by_series = {}
     if series:
-        condition = Q()
-        for calendar_id, series_id in series:
-            condition |= Q(calendar_id=calendar_id, series_id=series_id)
+        # Two IN lists, not one OR of pairs: a page of 100 meetings has dozens of series, and
+        # building (and planning) that OR took longer than the rest of the page. The few
+        # schedules of another pair that match both lists are dropped here.
+        candidates = BotSchedule.objects.filter(
+            meeting__isnull=True,
+            calendar_id__in={calendar_id for calendar_id, _ in series},
+            series_id__in={series_id for _, series_id in series},
+        )
         by_series = {
             (s.calendar_id, s.series_id): s
-            for s in BotSchedule.objects.filter(condition, meeting__isnull=True)
+            for s in candidates
+            if (s.calendar_id, s.series_id) in series
         }
-    for meeting in meetings:
-        meeting.effective_schedule = by_meeting.get(meeting.pk) or by_series.get(
-            (meeting.calendar_id, meeting.series_id) if meeting.series_id else None
+    found = {}
+    for pk, calendar_id, series_id in meetings:
+        schedule = by_meeting.get(pk) or by_series.get(
+            (calendar_id, series_id) if series_id else None
         )
-    return meetings
+        if schedule is not None:
+            found[pk] = schedule
+    return found

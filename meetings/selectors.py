@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from .models import Meeting
@@ -27,6 +27,7 @@ def event_filter(
     queryset: QuerySet[Meeting],
     *,
     now: datetime | None = None,
+    project_id=None,
     event_id=None,
     calendar_id=None,
     calendar_deduplication_key: str | None = None,
@@ -47,7 +48,9 @@ def event_filter(
     if calendar_id is not None:
         queryset = queryset.filter(calendar_id=calendar_id)
     if calendar_deduplication_key is not None:
-        queryset = queryset.filter(calendar__deduplication_key=calendar_deduplication_key)
+        queryset = queryset.filter(
+            calendar_key_match(calendar_deduplication_key, project_id=project_id)
+        )
     if updated_at_gte is not None:
         queryset = queryset.filter(updated_at__gte=updated_at_gte, updated_at__lte=feed_cap(now))
     # A feed must see every change, a lookup by id its event, ended or not.
@@ -74,6 +77,21 @@ def event_filter(
     if meeting_platform:
         queryset = queryset.filter(meeting_platform=meeting_platform)
     return queryset
+
+
+def calendar_key_match(key: str, *, project_id=None) -> Q:
+    """Meetings of the calendar with this deduplication key. With the project known the key
+    names at most one calendar (a unique constraint): a scalar subquery, which PostgreSQL runs
+    first and then reads that calendar's meetings in start order (index meeting_calendar_start),
+    where a join read the project's meetings until it had found a page of that calendar's."""
+    if project_id is None:
+        return Q(calendar__deduplication_key=key)
+    calendars = Meeting._meta.get_field("calendar").related_model.objects
+    return Q(
+        calendar_id=Subquery(
+            calendars.filter(project_id=project_id, deduplication_key=key).values("pk")
+        )
+    )
 
 
 def attendee_match(email: str) -> Q:

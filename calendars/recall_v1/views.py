@@ -19,10 +19,12 @@ from calendars.meeting_services import meeting_set_override
 from calendars.models import CalendarUser
 from calendars.server_api.serializers import SyncSummarySerializer
 from config.api.pagination import CursorPagination
+from config.api.renderers import ListJSONRenderer
 from config.api.schema import error_response
 from meetings.models import Meeting
 from projects.authentication import request_project
 
+from . import meeting_rows
 from .serializers import (
     AuthenticateSerializer,
     CalendarUserSerializer,
@@ -184,17 +186,17 @@ class DisconnectView(CalendarTokenView):
 
 @extend_schema(tags=TAGS)
 class MeetingListView(CalendarTokenView):
+    renderer_classes = [ListJSONRenderer]  # the list is built from rows for it
+
     @extend_schema(parameters=[MeetingQuerySerializer], responses=MeetingSerializer(many=True))
     def get(self, request):
         query = MeetingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(
-            MeetingSerializer(
-                filter_meetings(
-                    meetings_of(request_calendar_user(request)), **query.validated_data
-                ),
-                many=True,
-            ).data
+            meeting_rows.calendar_user_meetings(
+                request_calendar_user(request),
+                lambda meetings: filter_meetings(meetings, **query.validated_data),
+            )
         )
 
 
@@ -261,6 +263,7 @@ class RefreshThrottle(throttling.SimpleRateThrottle):
 @extend_schema(tags=TAGS)
 class MeetingRefreshView(CalendarTokenView):
     throttle_classes = [RefreshThrottle]
+    renderer_classes = [ListJSONRenderer]
 
     @extend_schema(request=None, responses=MeetingSerializer(many=True))
     def post(self, request):
@@ -268,7 +271,7 @@ class MeetingRefreshView(CalendarTokenView):
         # Recall's refresh answers with the list; failures show on the user's connections.
         live = calendar_user.calendars.live()
         services.calendars_sync_now(calendars=live)
-        return Response(MeetingSerializer(meetings_of(calendar_user), many=True).data)
+        return Response(meeting_rows.calendar_user_meetings(calendar_user))
 
 
 @extend_schema(tags=TAGS)

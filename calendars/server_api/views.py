@@ -17,6 +17,7 @@ from calendars.models import Calendar, CalendarUser
 from config.api.exceptions import ApiError
 from config.api.ids import UUID_PATTERN
 from config.api.pagination import CursorPagination
+from config.api.renderers import ListJSONRenderer
 from config.api.schema import error_response
 from meetings import selectors
 from meetings.bot_schedules import attach_schedules
@@ -24,6 +25,7 @@ from meetings.models import Meeting
 from projects.authentication import request_project
 from projects.scoping import ProjectScopedMixin
 
+from . import event_rows
 from .serializers import (
     BotCreateSerializer,
     BotQuerySerializer,
@@ -201,6 +203,12 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
     pagination_class = EventPagination
     lookup_value_regex = UUID_PATTERN
 
+    def get_renderers(self):
+        # The list is built from rows for ListJSONRenderer; the other routes' data is not.
+        if self.action == "list":
+            return [ListJSONRenderer()]
+        return super().get_renderers()
+
     @extend_schema(
         parameters=[EventFilterSerializer],
         responses={
@@ -223,9 +231,12 @@ class CalendarEventViewSet(ProjectScopedMixin, viewsets.GenericViewSet):
         self.event_ordering = selectors.event_ordering(
             ordering, feed=filters.get("updated_at_gte") is not None
         )
-        events = selectors.event_filter(self.get_queryset(), **filters)
-        page = attach_schedules(list(self.paginate_queryset(events)))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        events = selectors.event_filter(
+            Meeting.objects.filter(project=project), project_id=project.pk, **filters
+        )
+        # Rows, not model objects: the page is built without a serializer per event and bot.
+        page = self.paginate_queryset(event_rows.event_values(events))
+        return self.get_paginated_response(event_rows.event_rows(page))
 
     def retrieve(self, request, pk=None):
         meeting = attach_schedules([self.get_object()])[0]
