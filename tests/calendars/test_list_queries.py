@@ -145,3 +145,16 @@ def test_organizer_and_calendar_key_filters_are_index_reads(acme):
     # between the calendar's index and the project's start order from the column's statistics.
     assert "InitPlan" in by_key, by_key
     assert "Join" not in by_key and "Nested Loop" not in by_key, by_key
+
+
+def test_aitronos_list_reads_meetings_by_calendar_ids(alice, meetings, calendar):
+    client = token(APIClient(), alice, "bearer")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/compat/aitronos/v1/meeting-buddy/calendar/events")
+    assert response.json()["total"] == 3
+    reads = [q["sql"] for q in queries if MEETINGS in q["sql"]]
+    assert len(reads) == 2  # the count and the page
+    for sql in reads:
+        assert f"{connection.ops.quote_name('calendar_id')} IN (" in sql
+        assert calendar.pk.hex in sql.replace("-", "")
+        assert "calendar_user_id" not in sql
