@@ -1,10 +1,12 @@
 """Which explicit bot request (meetings.models.BotSchedule) applies to a meeting.
 
 A schedule on the meeting itself wins; otherwise the schedule of its recurring series, if any.
-Loading is two queries for any number of meetings.
+Loading is one query for any number of meetings.
 """
 
 from collections.abc import Iterable
+
+from django.db.models import Q
 
 from .models import BotSchedule, Meeting
 
@@ -19,30 +21,27 @@ def attach_schedules(meetings: list[Meeting]) -> list[Meeting]:
 
 def effective_schedules(meetings: Iterable[tuple]) -> dict:
     """{meeting id: BotSchedule} for the meetings, given as (id, calendar id, series id), that
-    have one; meetings without are left out."""
+    have one; meetings without are left out. One query."""
     meetings = list(meetings)
     if not meetings:
         return {}
-    by_meeting = {
-        s.meeting_id: s
-        for s in BotSchedule.objects.filter(meeting__in=[pk for pk, _, _ in meetings])
-    }
+    wanted = Q(meeting__in=[pk for pk, _, _ in meetings])
     series = {(calendar_id, series_id) for _, calendar_id, series_id in meetings if series_id}
-    by_series = {}
     if series:
         # Two IN lists, not one OR of pairs: a page of 100 meetings has dozens of series, and
         # building (and planning) that OR took longer than the rest of the page. The few
-        # schedules of another pair that match both lists are dropped here.
-        candidates = BotSchedule.objects.filter(
+        # schedules of another pair that match both lists are dropped below.
+        wanted |= Q(
             meeting__isnull=True,
             calendar_id__in={calendar_id for calendar_id, _ in series},
             series_id__in={series_id for _, series_id in series},
         )
-        by_series = {
-            (s.calendar_id, s.series_id): s
-            for s in candidates
-            if (s.calendar_id, s.series_id) in series
-        }
+    by_meeting, by_series = {}, {}
+    for schedule in BotSchedule.objects.filter(wanted):
+        if schedule.meeting_id is not None:
+            by_meeting[schedule.meeting_id] = schedule
+        elif (schedule.calendar_id, schedule.series_id) in series:
+            by_series[(schedule.calendar_id, schedule.series_id)] = schedule
     found = {}
     for pk, calendar_id, series_id in meetings:
         schedule = by_meeting.get(pk) or by_series.get(
