@@ -7,9 +7,10 @@ the answers of the bot routes); tests/server_api/test_event_rows.py compares bot
 events with and without bots, schedules, attendees, nulls.
 
 Queries per page: the events (`.values()` of the columns the format needs), their bots (through
-the link table), the bots' calendar meetings with their calendar users (columns only: no
-meeting payload, no calendar credentials), and the bot requests (`meetings.bot_schedules`, one
-or two).
+the link table; none without links), the bots' calendar meetings with their calendar users
+(columns only: no meeting payload, no calendar credentials), and the bot requests
+(`meetings.bot_schedules`). JSON columns are read as text and decoded by
+config.api.renderers.load_json, for the list's renderer (ListJSONRenderer, same bytes as DRF's).
 """
 
 from django.utils import timezone
