@@ -67,11 +67,12 @@ def test_a_push_job_past_its_budget_queues_the_rest(acme, monkeypatch):
 
 
 def test_a_delivery_job_past_its_budget_queues_the_rest(monkeypatch):
-    from webhooks import jobs
+    from webhooks import delivery, jobs
 
-    attempted, queued = [], []
-    monkeypatch.setattr(jobs, "attempt", lambda delivery_id: attempted.append(delivery_id))
+    waves, queued = [], []
+    monkeypatch.setattr(delivery, "attempt_many", waves.append)
+    monkeypatch.setattr(delivery, "SEND_CONCURRENCY", 1)  # a wave per delivery
     monkeypatch.setattr(jobs.queueing, "enqueue_delivery", queued.append)
     monkeypatch.setattr(jobs, "budget", lambda item_timeout: -1)
     jobs.deliver("a", "b")
-    assert attempted == ["a"] and queued == [("b",)]
+    assert waves == [("a",)] and queued == [["b"]]

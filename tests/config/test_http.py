@@ -200,3 +200,52 @@ def test_guarded_requests_ignore_proxy_variables(monkeypatch, receiver):
         assert session.get(receiver.url()).status_code == 200
     with http.session(guard_private=True) as session, pytest.raises(http.UnsafeDestination):
         session.get(receiver.url(), proxies={"http": "http://10.0.0.1:3128"})
+
+
+# --- send(): the lean form on the process's keep-alive pool -------------------------------------
+
+
+def test_send_keeps_the_connection_and_bounds_the_body(receiver, settings):
+    receiver.answer = Answer(200, b"x" * 5000, {"Retry-After": "7"})
+    replies = [http.send("POST", receiver.url(), body=b"{}", max_bytes=1000) for _ in range(3)]
+    assert [(r.status_code, r.content, r.truncated) for r in replies] == [
+        (200, b"x" * 1000, True)
+    ] * 3
+    assert replies[0].headers["retry-after"] == "7"  # case-insensitive
+    # A cut body closes its connection; whole bodies leave it for the next request.
+    receiver.answer = Answer(200, b"ok")
+    for _ in range(3):
+        assert http.send("POST", receiver.url(), body=b"{}").content == b"ok"
+    assert len({r.client_port for r in receiver.received[3:]}) == 1
+    assert receiver.received[-1].headers["User-Agent"] == settings.HTTP_USER_AGENT
+    assert receiver.received[-1].body == b"{}"
+
+
+def test_send_refuses_private_destinations_when_guarded(monkeypatch, receiver):
+    with pytest.raises(http.UnsafeDestination):
+        http.send("POST", receiver.url(), guard_private=True)
+    fake_dns(monkeypatch, {"hooks.evil.test": ["10.0.0.7"]})
+    with pytest.raises(http.UnsafeDestination, match="non-public"):
+        http.send("POST", f"http://hooks.evil.test:{receiver.port}/", guard_private=True)
+    assert receiver.received == []
+
+
+def test_send_guarded_never_reuses_an_unguarded_connection(receiver):
+    assert http.send("POST", receiver.url()).status_code == 200
+    with pytest.raises(http.UnsafeDestination):
+        http.send("POST", receiver.url(), guard_private=True)
+    assert len(receiver.received) == 1
+
+
+def test_send_errors_are_those_of_requests(monkeypatch, receiver):
+    receiver.hold.clear()  # the receiver answers too late
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        http.send("POST", receiver.url(), timeout=0.2)
+    receiver.hold.set()
+    url = receiver.url()
+    receiver.stop()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        http.send("POST", url)
+    fake_dns(monkeypatch, {})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        http.send("GET", "http://nowhere.test/", guard_private=True)

@@ -14,6 +14,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    client_port: int = 0  # the sender's port: one per connection
 
 
 @dataclass
@@ -69,7 +70,13 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.received.append(
-                        Received(self.command, self.path, dict(self.headers.items()), body)
+                        Received(
+                            self.command,
+                            self.path,
+                            dict(self.headers.items()),
+                            body,
+                            self.client_address[1],
+                        )
                     )
                     answer = receiver.script.pop(0) if receiver.script else receiver.answer
                 receiver.hold.wait(10)

@@ -114,3 +114,14 @@ def test_a_big_burst_reads_back_like_saved_deliveries(clock, acme, endpoint, mon
         assert (row.status, row.attempt_count) == ("pending", 0)
         assert row.next_attempt_at == START and row.created_at == START
         assert row.give_up_at > START
+
+
+def test_jobs_are_queued_through_one_broker_per_process(monkeypatch):
+    """async_task makes a broker per call unless given one: for Redis a new connection each."""
+    brokers = []
+    monkeypatch.setattr(
+        queueing, "async_task", lambda func, *args, q_options: brokers.append(q_options["broker"])
+    )
+    queueing.enqueue_delivery(["a"])
+    queueing.enqueue_delivery(["b"])
+    assert len(brokers) == 2 and brokers[0] is brokers[1]
