@@ -7,6 +7,8 @@ Run (PostgreSQL `calsync_bench_scale`, dropped and created; Redis database 9, fl
     .venv/bin/python bench/bench_scale_out.py                    # 200 calendars x 1,000 events, 4 workers
     .venv/bin/python bench/bench_scale_out.py --workers 1,2,4    # the same with 1, 2 and 4 workers
     .venv/bin/python bench/bench_scale_out.py --quick            # CI: 20 x 200 events, 2 workers
+    .venv/bin/python bench/bench_scale_out.py --workers 1 --calendars 400 --events 500 \
+        --page-size 125 --requeue-after 65     # a backlog over a minute: jobs queued twice
 
 What it does, all on loopback:
 - a FakeGoogle in a child process with one account per calendar (generated events, pages of
@@ -19,6 +21,10 @@ What it does, all on loopback:
   minute's job that queues due calendars in production): the clock starts;
 - waits until every calendar is synced and the queue is empty and stays empty, sampling meanwhile
   the sessions waiting on a lock (pg_stat_activity) and the service's TCP peers (loopback only);
+- with `--requeue-after S`, runs the sweeper again S s after the start: past the queued grace
+  (60 s) it queues every calendar whose job still waits a second time, as production's minute's
+  sweep does to jobs a worker has prefetched; those jobs must find their calendar synced
+  ("answered") and ask nothing of the provider;
 - stops the clusters, then checks: per calendar exactly one sync job, one attempt in its sync
   history, the expected pages at the fake (one first page, the rest by page token, one token
   request), every event one meeting; the meetings table's inserts equal the events (no row
@@ -653,6 +659,8 @@ def main() -> None:
         if options.workers == parser.get_default("workers"):
             options.workers = "2"
     counts = [int(n) for n in options.workers.split(",")]
+    # SIGTERM (a CI time-out) unwinds like Ctrl-C, so the `finally`s stop every process started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from cryptography.fernet import Fernet
 
