@@ -6,9 +6,9 @@ calendar meeting (~0.6 ms per event with its bots; a page of 100 took 60 ms to s
 the answers of the bot routes); tests/server_api/test_event_rows.py compares both outputs for
 events with and without bots, schedules, attendees, nulls.
 
-Queries per page: the events (`.values()` of the columns the format needs), their bots (through
-the link table; none without links), the bots' calendar meetings with their calendar users
-(columns only: no meeting payload, no calendar credentials), and the bot requests
+Queries per page: the events (`.values()` of the columns the format needs), their bots with
+each bot's calendar meetings and their calendar users (one query through the link table; only
+columns: no meeting payload, no calendar credentials), and the bot requests
 (`meetings.bot_schedules`). JSON columns are read as text and decoded by
 config.api.renderers.load_json, for the list's renderer (ListJSONRenderer, same bytes as DRF's).
 """
@@ -133,32 +133,43 @@ def _schedule(schedule: BotSchedule) -> dict:
     }
 
 
+# Each of a bot's calendar meetings, through the bot's own links.
+SERVED_COLUMNS = (
+    "bot__meetings__id",
+    "bot__meetings__start_time",
+    "bot__meetings__end_time",
+    "bot__meetings__calendar__calendar_user_id",
+    "bot__meetings__calendar__calendar_user__external_id",
+)
+
+
 def _bots_by_event(event_ids: list, iso) -> dict:
     """{event id: [bot, ...]} in join order (BotSerializer's form), each bot with its calendar
-    meetings in start order. Two queries whatever the page."""
-    links = list(
+    meetings in start order. One query: a row per (event, its bot, a meeting of that bot)."""
+    rows = (
         BotMeeting.objects.filter(meeting_id__in=event_ids)
-        .order_by("bot__join_at", "bot_id")
-        .values_list("meeting_id", *(f"bot__{column}" for column in BOT_COLUMNS))
+        .order_by(
+            "bot__join_at", "bot_id", "meeting_id", "bot__meetings__start_time", "bot__meetings__id"
+        )
+        .values_list("meeting_id", *(f"bot__{column}" for column in BOT_COLUMNS), *SERVED_COLUMNS)
     )
-    if not links:
-        return {}
-    bots: dict = {}
-    for link in links:
-        if link[1] not in bots:
-            bots[link[1]] = _bot(dict(zip(BOT_COLUMNS, link[1:], strict=True)), iso)
-    served = BotMeeting.objects.filter(bot_id__in=list(bots)).order_by(
-        "meeting__start_time", "meeting_id"
-    )
-    for bot_id, meeting_id, start, end, user_id, external_id in served.values_list(
-        "bot_id",
-        "meeting_id",
-        "meeting__start_time",
-        "meeting__end_time",
-        "meeting__calendar__calendar_user_id",
-        "meeting__calendar__calendar_user__external_id",
-    ):
-        bots[bot_id]["calendar_meetings"].append(
+    width = len(BOT_COLUMNS)
+    bots: dict = {}  # bot id: its wire form
+    filled_from: dict = {}  # bot id: the event whose rows list its calendar meetings
+    by_event: dict = {}
+    for row in rows:
+        event_id, bot_id = row[0], row[1]
+        bot = bots.get(bot_id)
+        if bot is None:
+            bot = bots[bot_id] = _bot(dict(zip(BOT_COLUMNS, row[1 : 1 + width], strict=True)), iso)
+            filled_from[bot_id] = event_id
+        listed = by_event.setdefault(event_id, [])
+        if not listed or listed[-1] is not bot:
+            listed.append(bot)
+        if filled_from[bot_id] != event_id:
+            continue  # the same calendar meetings again, for another event of this bot
+        meeting_id, start, end, user_id, external_id = row[1 + width :]
+        bot["calendar_meetings"].append(
             {
                 "id": str(meeting_id),
                 "start_time": iso(start),
@@ -168,9 +179,6 @@ def _bots_by_event(event_ids: list, iso) -> dict:
                 else {"id": str(user_id), "external_id": external_id},
             }
         )
-    by_event: dict = {}
-    for link in links:
-        by_event.setdefault(link[0], []).append(bots[link[1]])
     return by_event
 
 

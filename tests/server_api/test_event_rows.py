@@ -94,7 +94,8 @@ def events(acme):
     bot.set_status("dispatched", message="handed over")
     bot.set_status("fatal", sub_code="meeting_not_found", message="")
     bot.save()
-    bot.meetings.add(shared, twin)
+    bot.meetings.add(shared, twin, series_member)
+    BotFactory(project=acme.project, join_at=at(2)).meetings.add(shared)  # same join time
     second = BotFactory(
         project=acme.project,
         join_at=at(1.9),
@@ -143,9 +144,11 @@ def test_list_is_the_serializers_json(acme, events, zone):
     assert expected in response.content  # the page holds exactly these bytes
     results = response.json()["results"]
     assert len(results) == 6
-    assert [len(e["bots"]) for e in results] == [0, 2, 1, 0, 0, 0]
-    users = [m["calendar_user"] for m in results[1]["bots"][1]["calendar_meetings"]]
-    assert users == [None, {"id": ANY, "external_id": ANY}]
+    assert [len(e["bots"]) for e in results] == [0, 3, 1, 1, 0, 0]
+    (served,) = [b for b in results[1]["bots"] if len(b["calendar_meetings"]) == 3]
+    users = [m["calendar_user"] for m in served["calendar_meetings"]]
+    assert users == [None, {"id": ANY, "external_id": ANY}, None]
+    assert served in results[2]["bots"] and served in results[3]["bots"]
 
 
 def test_every_page_of_a_walk_is_the_serializers_json(acme, events):
@@ -188,4 +191,4 @@ def test_bots_and_their_meetings_load_no_payload_or_credentials(acme, events):
         Meeting._meta.db_table
     ) in reading_raw[0].replace("\n", " ")
     assert not any("refresh_token" in q["sql"] for q in queries)
-    assert Bot.objects.count() == 2
+    assert Bot.objects.count() == 3
