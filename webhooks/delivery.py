@@ -1,5 +1,13 @@
-"""One delivery attempt: claim it, render it in the endpoint's format (`formats.py`: body,
+"""Delivery attempts: claim them, render each in its endpoint's format (`formats.py`: body,
 signature, static headers), POST, log, and decide what happens next. The same for every format.
+
+Attempts go in waves of up to SEND_CONCURRENCY (`attempt_many`): claimed in one transaction,
+sent at once from the process's sending threads over kept-alive connections (`http.send`; the
+private-address guard runs whenever a connection opens, and guarded attempts never share an
+unguarded connection), logged with one INSERT and one UPDATE per group of equal outcomes.
+A worker that dies between two of these steps leaves its deliveries claimed: due again when
+the lease ends, so the sweeper retries them (same `webhook-id`). No order is kept between
+deliveries (README: events are not promised in order).
 
 Retry policy (at least once; receivers deduplicate on `webhook-id`):
 - 2xx: delivered.
@@ -191,9 +199,8 @@ _pool_lock = threading.Lock()
 
 
 def _senders() -> ThreadPoolExecutor:
-    """The process's sending threads, each with its own keep-alive connections
-    (`http.request` keeps a session per thread). Made again in a forked child: threads do not
-    survive a fork."""
+    """The process's sending threads (they share `http.send`'s keep-alive pool). Made again in
+    a forked child: threads do not survive a fork."""
     global _pool
     with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
