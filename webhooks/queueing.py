@@ -1,8 +1,9 @@
 """Queueing delivery jobs (its own module: services queue through it, and the jobs it queues
 call the services).
 
-A job delivers a batch of deliveries one after the other, each claimed just before its attempt
-(`delivery.attempt`), so queueing a thousand deliveries is a few broker writes, not a thousand.
+A job delivers a batch of deliveries in waves, each wave claimed just before it is sent
+(`jobs.deliver`, `delivery.attempt_many`), so queueing a thousand deliveries is a few broker
+writes, not a thousand.
 """
 
 import os
