@@ -24,6 +24,14 @@ limit_request_fields = 100
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT") or 30)
 
 
+def post_worker_init(worker):
+    """Once the app is loaded, its start-up objects (~150,000: Django, the apps, the URL
+    resolver) go to the collector's permanent generation: full collections stop walking them
+    on every request that builds thousands of objects (most of a 1,000-meeting list's p95,
+    bench/bench_v1_meetings.py --gc-freeze)."""
+    gc.freeze()
+
+
 def worker_exit(server, worker):
     """Keep the loaded app out of the final garbage collection of an exiting worker: tearing it
     down took about 0.6 s, which the master waits for on every stop."""
