@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.batches import budget, within_budget
-from webhooks.queueing import broker_writes
+from webhooks.queueing import broker_writes, shared_broker
 
 # Bots per push job: a first sync or a rule change can schedule thousands of bots (each job is
 # one queue write); a job past its time budget queues the rest as a new job.
@@ -23,7 +23,9 @@ def enqueue_pushes(bot_ids) -> None:
     with broker_writes():
         for start in range(0, len(bot_ids), PUSH_BATCH):
             async_task(
-                "bots.jobs.push_bot_to_backend", *bot_ids[start : start + PUSH_BATCH], group="bots"
+                "bots.jobs.push_bot_to_backend",
+                *bot_ids[start : start + PUSH_BATCH],
+                q_options={"group": "bots", "broker": shared_broker()},
             )
 
 
