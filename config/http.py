@@ -357,6 +357,16 @@ def _manager(guard: bool) -> urllib3.PoolManager:
         return manager
 
 
+def close_pools() -> None:
+    """Close this process's kept-alive connections (tests: a server a test started and stopped
+    must not keep a request thread waiting on an idle connection of ours)."""
+    with _managers_lock:
+        managers = list(_managers.values())
+        _managers.clear()
+    for manager in managers:
+        manager.clear()
+
+
 def send(
     method: str,
     url: str,

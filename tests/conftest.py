@@ -73,3 +73,13 @@ def page_retry_waits(monkeypatch) -> list[float]:
     waits: list[float] = []
     monkeypatch.setattr(CalendarSession, "sleep", staticmethod(waits.append))
     return waits
+
+
+@pytest.fixture(autouse=True)
+def outbound_connections_closed():
+    """Each test's kept-alive outbound connections (config/http.py: send) close when it ends:
+    the loopback servers a test stops would otherwise keep a request thread waiting on them."""
+    yield
+    from config import http
+
+    http.close_pools()

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -103,9 +104,10 @@ def driver(django_db_setup, live_server):
         shutil.rmtree(profile, ignore_errors=True)
         # The server's request threads close their database connections once Chromium's
         # keep-alive sockets are gone; wait for them, or dropping the test database races them.
+        deadline = time.monotonic() + 10  # for all of them, not each
         for thread in threading.enumerate():
             if "process_request_thread" in thread.name:
-                thread.join(timeout=10)
+                thread.join(timeout=max(deadline - time.monotonic(), 0))
 
 
 class Browser:
