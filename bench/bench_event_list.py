@@ -64,6 +64,26 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+def add_bot(bots: list, links: list, project, meeting: dict, now) -> None:
+    """A bot row for `meeting` (a row of `copy_rows`), and its link."""
+    from bots.models import Bot
+
+    bot_id = uuid.uuid4()
+    bots.append(
+        {
+            "id": bot_id,
+            "project_id": project.pk,
+            "meeting_url": meeting["meeting_url"],
+            "join_at": meeting["start_time"],
+            "name": "Notetaker",
+            "deduplication_key": str(meeting["id"]),
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
+    links.append(Bot.meetings.through(bot_id=bot_id, meeting_id=meeting["id"]))
+
+
 def copy_rows(model, rows: list[dict]) -> None:
     """Insert rows (by attname; the other columns at their defaults) with COPY on PostgreSQL,
     `created_at`/`updated_at` as given: building 100,000 meetings through the ORM took
@@ -138,20 +158,7 @@ def populate(project, *, calendars: int, per_calendar: int, now: datetime) -> li
             }
             meetings.append(meeting)
             if n % 10 == 0:
-                bot_id = uuid.uuid4()
-                bots.append(
-                    {
-                        "id": bot_id,
-                        "project_id": project.pk,
-                        "meeting_url": meeting["meeting_url"],
-                        "join_at": start,
-                        "name": "Notetaker",
-                        "deduplication_key": str(meeting["id"]),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                links.append(Bot.meetings.through(bot_id=bot_id, meeting_id=meeting["id"]))
+                add_bot(bots, links, project, meeting, now)
     copy_rows(Meeting, meetings)
     copy_rows(Bot, bots)
     Bot.meetings.through.objects.bulk_create(links, batch_size=5000)

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_event_list import HEADER, copy_rows, setup_django, timed  # noqa: E402
+from bench.bench_event_list import HEADER, add_bot, copy_rows, setup_django, timed  # noqa: E402
 
 PROJECT = "bench v1 meetings"
 TABLES = ("meetings_meeting", "bots_bot", "bots_bot_meetings", "calendars_calendar")
@@ -94,20 +94,7 @@ def populate(project, *, total: int, now: datetime) -> None:
             }
             meetings.append(meeting)
             if n % 10 == 0:
-                bot_id = uuid.uuid4()
-                bots.append(
-                    {
-                        "id": bot_id,
-                        "project_id": project.pk,
-                        "meeting_url": meeting["meeting_url"],
-                        "join_at": start,
-                        "name": "Notetaker",
-                        "deduplication_key": str(meeting["id"]),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                links.append(Bot.meetings.through(bot_id=bot_id, meeting_id=meeting["id"]))
+                add_bot(bots, links, project, meeting, now)
     copy_rows(Meeting, meetings)
     copy_rows(Bot, bots)
     Bot.meetings.through.objects.bulk_create(links, batch_size=5000)
