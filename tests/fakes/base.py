@@ -355,6 +355,11 @@ def tls_files() -> dict[str, str]:
         return dict(_tls_cache)
 
 
+# Valid for years either side of "now": the first fake of a test process may start under a
+# frozen clock (time_machine) years away from the real one, which TLS checks against.
+VALIDITY = dt.timedelta(days=3650)
+
+
 def _generate_tls_files() -> dict[str, str]:
     import ipaddress
 
@@ -372,8 +377,8 @@ def _generate_tls_files() -> dict[str, str]:
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(now - VALIDITY)
+        .not_valid_after(now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -399,8 +404,8 @@ def _generate_tls_files() -> dict[str, str]:
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(now - VALIDITY)
+        .not_valid_after(now + VALIDITY)
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
