@@ -240,13 +240,8 @@ def timed(client, url: str, runs: int, *, key: str | None = "results") -> str:
     return f"{p50:8.1f} {p95:8.1f} {statistics.median(cpu):7.1f} {rows:5d} {len(queries):4d}"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--calendars", type=int, default=20)
-    parser.add_argument("--per-calendar", type=int, default=5_000)
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--quick", action="store_true", help="2 x 10,000 events, 10 runs (CI)")
-    parser.add_argument("--explain", action="store_true", help="print each filter's plan")
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options this benchmark and bench_v1_meetings.py share."""
     parser.add_argument("--keep", action="store_true", help="keep the data for the next run")
     parser.add_argument(
         "--gc-freeze",
@@ -254,6 +249,16 @@ def main() -> None:
         help="gc.freeze() before timing, as a server that freezes its start-up objects: the "
         "collector's full passes then skip them (they make most of the p95 tail)",
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calendars", type=int, default=20)
+    parser.add_argument("--per-calendar", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="2 x 10,000 events, 10 runs (CI)")
+    parser.add_argument("--explain", action="store_true", help="print each filter's plan")
+    add_run_options(parser)
     options = parser.parse_args()
     if options.quick:
         options.calendars, options.per_calendar, options.runs = 10, 1_000, 10

@@ -23,7 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_event_list import HEADER, add_bot, copy_rows, setup_django, timed  # noqa: E402
+from bench.bench_event_list import (  # noqa: E402
+    HEADER,
+    add_bot,
+    add_run_options,
+    copy_rows,
+    setup_django,
+    timed,
+)
 
 PROJECT = "bench v1 meetings"
 TABLES = ("meetings_meeting", "bots_bot", "bots_bot_meetings", "calendars_calendar")
@@ -105,13 +112,7 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=100_000, help="meetings in the table")
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="10,000 meetings, 10 runs (CI)")
-    parser.add_argument("--keep", action="store_true", help="keep the data for the next run")
-    parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() before timing, as a server that freezes its start-up objects: the "
-        "collector's full passes then skip them (they make most of the p95 tail)",
-    )
+    add_run_options(parser)
     options = parser.parse_args()
     if options.quick:
         options.meetings, options.runs = 10_000, 10
