@@ -136,13 +136,19 @@ class Browser:
 
     def click_and_wait(self, element) -> None:
         """Click something that loads a new page, and wait until it has."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
+        # Mark the old document, not the element: asking Chromium about an element while
+        # its page is being replaced can fail with an inspector error ("Node with given id
+        # does not belong to the document") instead of the stale-element answer, and any
+        # script run mid-navigation may fail the same way. Such errors only mean "not yet".
+        self.driver.execute_script("window.__left_behind = true")
         element.click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(element))
-        WebDriverWait(self.driver, 15).until(
-            lambda d: d.execute_script("return document.readyState") == "complete"
+        WebDriverWait(self.driver, 15, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script(
+                "return !window.__left_behind && document.readyState === 'complete'"
+            )
         )
 
     def screenshot(self, name: str) -> Path:
