@@ -42,9 +42,11 @@ locks means a reconciliation always sees the latest committed version of each me
 reconciliations of one calendar run one after the other, never on different versions.
 
 Sync pages mark the meetings they change `needs_reconcile` (a successful reconciliation clears
-the mark in its own transaction), and flag the calendar `bots_pending` when they insert meetings
-already decided to record (the reconciliation that finds none of them left without a bot clears
-it). `reconcile_pending` drains both, calendar by calendar, with failures isolated per calendar
+the mark in its own transaction). The new meetings a page inserts already decided to record get
+their bots in the page's own transaction (`schedule_inserted`: same locks, same `join_all`);
+should that fail, the page commits without them and flags the calendar `bots_pending` (the
+reconciliation that finds none of them left without a bot clears it). `reconcile_pending` drains
+both, calendar by calendar, with failures isolated per calendar
 (a poisoned project's calendar is logged, recorded and skipped; the others proceed).
 """
 
@@ -58,12 +60,18 @@ from operator import or_
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, OuterRef, Q
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from calendars.models import Calendar
 from config import faults
-from config.db import AnyOf, array_literal, bulk_insert, new_instances, retrying
+from config.db import (
+    AnyOf,
+    array_literal,
+    bulk_insert,
+    loaded_instances,
+    new_instances,
+    retrying,
+)
 from meetings.bot_schedules import attach_schedules
 from meetings.decisions import Decision, decide
 from meetings.models import AutoJoinRule, BotSchedule, Meeting
@@ -107,15 +115,7 @@ def _loaded(model, names, rows, db: str) -> list:
     load them (any other field is read on access), without Model.__init__'s per-row cost:
     about half the time of reading a batch of 10,000 meetings."""
     attnames = [model._meta.pk.attname, *(model._meta.get_field(name).attname for name in names)]
-    loaded = []
-    for row in rows:
-        instance = model.__new__(model)
-        instance.__dict__.update(zip(attnames, row, strict=True))
-        instance._state = ModelState()
-        instance._state.adding = False
-        instance._state.db = db
-        loaded.append(instance)
-    return loaded
+    return loaded_instances(model, (zip(attnames, row, strict=True) for row in rows), db)
 
 
 def _attach(instance, **related) -> None:
@@ -208,6 +208,16 @@ BOT_FIELDS = (
 )
 
 
+def _key_conditions(keys_by_project: dict) -> list[Q]:
+    """The live bots of these deduplication keys, by project."""
+    return [
+        Q(AnyOf("deduplication_key", keys, "text"), project_id=project_id)
+        & ~Q(status__in=TERMINAL_STATUSES)
+        for project_id, keys in keys_by_project.items()
+        if keys
+    ]
+
+
 class _Reconciler:
     def __init__(self, now: datetime, projects: dict | None = None):
         self.now = now
@@ -236,12 +246,7 @@ class _Reconciler:
             return {}
         serving = BotMeeting.objects.filter(AnyOf("meeting_id", meeting_ids, "uuid"))
         conditions = [Q(pk__in=serving.values("bot_id")) & ~Q(status__in=TERMINAL_STATUSES)]
-        conditions += [
-            Q(AnyOf("deduplication_key", keys, "text"), project_id=project_id)
-            & ~Q(status__in=TERMINAL_STATUSES)
-            for project_id, keys in keys_by_project.items()
-            if keys
-        ]
+        conditions += _key_conditions(keys_by_project)
         rows = (
             Bot.objects.select_for_update(of=("self",))
             .filter(reduce(or_, conditions))
@@ -263,6 +268,25 @@ class _Reconciler:
             self.link_ids[(bot_id, meeting_id)] = link_id
             self.serving[meeting_id].append(locked[bot_id])
         return locked
+
+    def lock_keys(self, keys_by_project: dict) -> None:
+        """`lock` for meetings that have no bot yet (a sync page's new ones): lock, in
+        primary-key order, the live bots of the keys they want, and know them as live. Only
+        their ids and keys are read: a meeting joining one needs nothing else (no event, no
+        change of the bot), which spares loading thousands of bots a second calendar's copies
+        of the same meetings join."""
+        conditions = _key_conditions(keys_by_project)
+        if not conditions:
+            return
+        fields = ("project", "deduplication_key")
+        rows = (
+            Bot.objects.select_for_update(of=("self",))
+            .filter(reduce(or_, conditions))
+            .order_by("pk")
+            .values_list("pk", *fields)
+        )
+        for bot in _loaded(Bot, fields, rows, Bot.objects.db):
+            self.live[(bot.project_id, bot.deduplication_key)] = bot
 
     def bots_of(self, meeting: Meeting) -> list[Bot]:
         """The meeting's live bots, as locked, oldest first."""
@@ -522,6 +546,14 @@ class _Reconciler:
                 (loaded[m] for m in self.links[bot.pk]), key=lambda m: (m.start_time, str(m.pk))
             )
 
+    def publish(self, loaded: dict) -> None:
+        """The batch's webhook events (their payloads list the `loaded` meetings), and its
+        bots' backend pushes once it commits."""
+        _emit(self.events, partial(self.give_payload_meetings, loaded))
+        touched = list(self.touched)
+        if touched:
+            transaction.on_commit(lambda: enqueue_pushes(touched))
+
     def cancel_orphans(self, bots: list[Bot]) -> None:
         for bot in bots:
             self._cancel(bot, "not_needed")
@@ -655,6 +687,28 @@ def reconcile_meetings(
     )
 
 
+def schedule_inserted(meetings: list[Meeting], now: datetime) -> ReconcileResult:
+    """The bots of meetings a sync page inserts in the caller's transaction, decided to record
+    before they were written: each joins the live bot of its deduplication key or one created
+    for it (`join_all`), with the webhook events and backend pushes of a reconciliation. What
+    `reconcile_botless` would do after the sync, without reading the meetings back and deciding
+    them again. The caller holds the calendar's lock (the first lock of the usual order) and
+    gives each meeting its calendar, project, `decision` and `effective_schedule`; new meetings
+    have no bots, so only the live bots of the keys they want are locked."""
+    worker = _Reconciler(now, {meeting.project_id: meeting.project for meeting in meetings})
+    wanted: dict[tuple, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        wanted[(meeting.project_id, deduplication_key(meeting))].append(meeting)
+    keys_by_project = defaultdict(set)
+    for project_id, key in wanted:
+        keys_by_project[project_id].add(key)
+    worker.lock_keys(keys_by_project)
+    worker.join_all(wanted)
+    worker.result.reconciled = len(meetings)
+    worker.publish({meeting.pk: meeting for meeting in meetings})
+    return worker.result
+
+
 def reconcile_marked(*, calendar_id, now: datetime | None = None) -> int:
     """Reconcile up to DRAIN_BATCH of the calendar's meetings marked `needs_reconcile`, read
     after the calendar's lock is taken; returns how many."""
@@ -775,10 +829,7 @@ def _reconcile(
             Meeting.objects.filter(AnyOf("pk", marked, "uuid"), needs_reconcile=True).update(
                 needs_reconcile=False
             )
-        _emit(worker.events, partial(worker.give_payload_meetings, loaded))
-        touched = list(worker.touched)
-        if touched:
-            transaction.on_commit(lambda: enqueue_pushes(touched))
+        worker.publish(loaded)
         if before_commit is not None:
             before_commit(meetings)
         faults.point("reconcile.before_commit")
@@ -915,10 +966,7 @@ def cancel_orphans() -> int:
         worker = _Reconciler(timezone.now())
         worker.cancel_orphans([bot for bot in orphans if not bot.meetings.exists()])
         worker.flush()
-        _emit(worker.events)
-        touched = list(worker.touched)
-        if touched:
-            transaction.on_commit(lambda: enqueue_pushes(touched))
+        worker.publish({})  # orphans serve no meeting: their payloads list none
     return len(worker.result.cancelled)
 
 

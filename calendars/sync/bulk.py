@@ -64,6 +64,7 @@ def _copy_values(calendar: Calendar, row: Row, now: datetime, meeting_id: uuid.U
 
 def _model(calendar: Calendar, row: Row, now: datetime) -> Meeting:
     return Meeting(
+        id=row.meeting_id,
         project_id=calendar.project_id,
         calendar=calendar,
         platform_event_id=row.event_id,
@@ -112,16 +113,25 @@ def write_rows(calendar: Calendar, rows: list[Row], now: datetime, *, new: bool)
         cursor.execute("DELETE FROM meeting_upsert")
 
 
+def give_ids(rows: list[Row]) -> None:
+    """Choose the ids of rows without one, in one system call: uuid4's each give up the
+    interpreter lock, and while the helper thread parses the next page, each one waits for it
+    back (a third of a Graph sync's time). A changed row's id is only a placeholder: the upsert
+    keeps the stored one."""
+    missing = [row for row in rows if row.meeting_id is None]
+    for row, meeting_id in zip(missing, random_uuids(len(missing)), strict=True):
+        row.meeting_id = meeting_id
+
+
 def _copy(cursor, table: str, names: str, calendar: Calendar, rows: list[Row], now) -> None:
-    # The ids in one system call: uuid4's each give up the interpreter lock, and while the helper
-    # thread parses the next page, each one waits for it back (a third of a Graph sync's time).
-    ids = random_uuids(len(rows))
+    give_ids(rows)
     with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-        for row, meeting_id in zip(rows, ids, strict=True):
-            copy.write_row(_copy_values(calendar, row, now, meeting_id))
+        for row in rows:
+            copy.write_row(_copy_values(calendar, row, now, row.meeting_id))
 
 
 def _upsert_by_orm(calendar: Calendar, rows: list[Row], now: datetime) -> None:
+    give_ids(rows)
     Meeting.objects.bulk_create(
         [_model(calendar, row, now) for row in rows],
         batch_size=UPSERT_BATCH,

@@ -18,7 +18,8 @@ class SyncResult:
     changed_event_ids: set[str] = field(default_factory=set)
     # New meetings decided at insert that need no bot.
     settled_event_ids: set[str] = field(default_factory=set)
-    # Pages inserted meetings decided to record: their bots are made after the round.
+    # A page could not create the bots of new meetings decided to record (it committed with the
+    # calendar flagged `bots_pending`): they are made after the round.
     bots_pending: bool = False
     announced: int = 0
     error: str = ""

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import orjson
 
-from meetings.models import Meeting
+from meetings.decisions import Decision
+from meetings.models import BotSchedule, Meeting
 
 # Meeting fields a sync owns (everything else - override, decision - belongs to other rules).
 SYNCED_FIELDS = (
@@ -91,6 +93,11 @@ class Row:
     will_record: bool = False
     will_record_reason: str = ""
     needs_reconcile: bool = True
+    # A new meeting's id, chosen before it is written (its bot is created in the same
+    # transaction); the decision that wants a bot, with the series' API schedule it read.
+    meeting_id: uuid.UUID | None = None
+    decision: Decision | None = None
+    schedule: BotSchedule | None = None
 
 
 class Prepared(NamedTuple):

@@ -3,10 +3,12 @@
 Per page, the half without the database (parse, encode, fingerprint: `prepare`, run by the
 pipeline's helper thread) and then, in one short transaction under the calendar's row lock,
 the other half (`apply`): insert the new events, update the changed ones (rows whose fingerprint
-is unchanged are not touched) and soft-delete what went away. A written row is marked
-`needs_reconcile` unless it was decided at insert and needs no bot; its `updated_at` is taken
-under the calendar's row lock (the announcement watermark relies on it). After a full round,
-`sweep` soft-deletes the meetings of the horizon the provider no longer has.
+is unchanged are not touched) and soft-delete what went away. New meetings are inserted with
+their recording decision, and those decided to record get their bots in the same transaction;
+changed and removed rows are marked `needs_reconcile` for the reconciliation after the round.
+A row's `updated_at` is taken under the calendar's row lock (the announcement watermark relies on
+it). After a full round, `sweep` soft-deletes the meetings of the horizon the provider no longer
+has.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from types import SimpleNamespace
 from django.db import transaction
 from django.utils import timezone
 
+from bots.reconcile import schedule_inserted
 from config import faults
-from config.db import AnyOf
+from config.db import AnyOf, loaded_instances
 from meetings.decisions import decide
 from meetings.models import AutoJoinRule, BotSchedule, Meeting
 
@@ -115,15 +118,16 @@ class PageWriter:
         if not new and not changed and not deleted:
             return
         settled = self._decide(new, timezone.now())
-        # Recorded new meetings are not marked one by one: the calendar's flag says that some
-        # of them wait for bots (reconciliation finds them), which spares an update per row.
-        bots_pending = any(row.will_record for row in new)
+        recorded = [row for row in new if row.will_record]
+        bots_pending = False
         with transaction.atomic():
-            fence(self.calendar.pk, self.owner, **({"bots_pending": True} if bots_pending else {}))
+            fence(self.calendar.pk, self.owner)
             # After the lock: an announcement (which takes it too) never misses these rows.
             now = timezone.now()
             write_rows(self.calendar, new, now, new=True)
             write_rows(self.calendar, changed, now, new=False)
+            if recorded:
+                bots_pending = not self._schedule_bots(recorded, now)
             if deleted:
                 Meeting.objects.filter(pk__in=list(deleted.values())).update(
                     is_deleted=True, updated_at=now, needs_reconcile=True
@@ -139,6 +143,48 @@ class PageWriter:
         result.settled_event_ids.difference_update(row.event_id for row in changed)
         result.settled_event_ids.difference_update(deleted)
         result.settled_event_ids.update(settled)
+
+    def _schedule_bots(self, rows: list[Row], now: datetime) -> bool:
+        """The bots of new meetings decided to record, created with them (bots.reconcile.
+        schedule_inserted): no reading them back after the sync. When that fails, the page
+        still commits, with the calendar flagged `bots_pending` (recorded meetings wait for
+        bots; the reconciliation after the sync, or the minute's drain, finds them): False."""
+        calendar = self.calendar
+        # As just written (the rows' synced fields), not read back.
+        meetings = loaded_instances(
+            Meeting,
+            (
+                {
+                    **row.fields,
+                    "id": row.meeting_id,
+                    "project_id": calendar.project_id,
+                    "calendar_id": calendar.pk,
+                    "platform_event_id": row.event_id,
+                    "is_deleted": False,
+                    "override_should_record": None,
+                    "will_record": True,
+                    "will_record_reason": row.will_record_reason,
+                }
+                for row in rows
+            ),
+            Meeting.objects.db,
+        )
+        for meeting, row in zip(meetings, rows, strict=True):
+            meeting._state.fields_cache.update(calendar=calendar, project=calendar.project)
+            meeting.decision, meeting.effective_schedule = row.decision, row.schedule
+        try:
+            with transaction.atomic():
+                schedule_inserted(meetings, now)
+                faults.point("sync.page_bots_scheduled")
+        except Exception:
+            logger.exception(
+                "calendar %s: creating the bots of a page's new meetings failed; the "
+                "reconciliation after the sync makes them",
+                calendar.pk,
+            )
+            fence(calendar.pk, self.owner, bots_pending=True)
+            return False
+        return True
 
     def _decide(self, rows: list[Row], now: datetime) -> set[str]:
         """New meetings are inserted with their recording decision, so reconciliation (which
@@ -176,7 +222,9 @@ class PageWriter:
             )
             row.will_record, row.will_record_reason = decision.will_record, decision.reason
             row.needs_reconcile = False
-            if not decision.will_record:
+            if decision.will_record:
+                row.decision, row.schedule = decision, schedules.get(row.fields["series_id"])
+            else:
                 settled.add(row.event_id)
         return settled
 

@@ -501,13 +501,81 @@ def test_new_meetings_are_decided_as_they_are_inserted(
     (bot,) = Bot.objects.filter(project=recording_calendar.project)
     assert list(bot.meetings.values_list("platform_event_id", flat=True)) == ["external"]
     if state == Calendar.State.CONNECTED:
-        # Only the meeting that needs a bot went through reconciliation.
-        assert reconciled == [{meetings.get(platform_event_id="external").pk}]
+        # None went through reconciliation: the one that needs a bot got it with its page.
+        assert reconciled == []
+        assert bot.status == Bot.Status.SCHEDULED
+        assert not Calendar.objects.get(pk=recording_calendar.pk).bots_pending
     else:  # a calendar being checked leaves every decision to reconciliation
         assert reconciled == [set(meetings.values_list("pk", flat=True))]
     # The same decisions as reconciliation's own.
     again = reconcile.reconcile_meetings(meeting_ids=list(meetings.values_list("pk", flat=True)))
     assert again.decisions_changed == 0 and not again.created
+
+
+@pytest.mark.parametrize("filler", [0, 250])  # 250: the COPY path on PostgreSQL
+def test_new_meetings_get_their_bots_with_their_page(
+    store, recording_calendar, enqueued, django_capture_on_commit_callbacks, filler
+):
+    """A page's new meetings decided to record get their bots in the page's transaction: the
+    bot takes a joining rule's name, its `bot.scheduled` event lists the meeting, its backend
+    push is queued after commit; a second user's copy of the meeting joins that bot."""
+    from meetings.models import AutoJoinRule
+    from tests.factories import WebhookEndpointFactory
+    from webhooks.models import WebhookDelivery
+
+    project = recording_calendar.project
+    WebhookEndpointFactory(project=project, event_types=["bot.*"])
+    AutoJoinRule.objects.create(
+        project=project,
+        calendar_user=recording_calendar.calendar_user,
+        name="Customer calls",
+        match_mode=AutoJoinRule.MatchMode.KEYWORD,
+        keywords=["customer"],
+        bot_name="Acme Notetaker",
+    )
+    tomorrow = NOW + timedelta(days=1)
+    guests = attendees("sam@globex.com")
+    store.put(google_event("customer", tomorrow, summary="Customer call", attendees=guests))
+    store.put(google_event("other", tomorrow + timedelta(hours=2), attendees=guests))
+    for n in range(filler):
+        store.put(google_event(f"filler{n}", tomorrow + timedelta(hours=3 + n)))
+    bob = CalendarFactory(
+        project=project,
+        calendar_user=CalendarUser.objects.create(
+            project=project, external_id="bob", record_external=True
+        ),
+        state=Calendar.State.CONNECTED,
+        email="bob@acme.com",
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_calendar_by_id(recording_calendar.pk).status == "synced"
+    bots = {bot.name: bot for bot in Bot.objects.filter(project=project)}
+    assert set(bots) == {"Acme Notetaker", "Meeting Notetaker"}
+    customer = Meeting.objects.get(calendar=recording_calendar, platform_event_id="customer")
+    assert list(bots["Acme Notetaker"].meetings.all()) == [customer]
+    assert '"Customer calls"' in customer.will_record_reason
+    scheduled = WebhookDelivery.objects.filter(event_type="bot.scheduled")
+    listed = {
+        d.payload["data"]["bot"]["id"]: d.payload["data"]["bot"]["calendar_meetings"]
+        for d in scheduled
+    }
+    assert len(listed) == 2
+    meetings = listed[str(bots["Acme Notetaker"].pk)]
+    assert [m["id"] for m in meetings] == [str(customer.pk)]
+    assert meetings[0]["calendar_user"]["external_id"] == "alice"
+    pushed = {bot_id for call in enqueued for bot_id in call[1:]}
+    assert pushed == {str(bot.pk) for bot in bots.values()}
+    assert not Calendar.objects.get(pk=recording_calendar.pk).bots_pending
+
+    enqueued.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sync_calendar_by_id(bob.pk).status == "synced"
+    # Bob's copies join the same two bots: no new bot, no new event, nothing to push.
+    assert Bot.objects.filter(project=project).count() == 2
+    assert Bot.objects.get(pk=bots["Meeting Notetaker"].pk).meetings.count() == 2
+    assert scheduled.count() == 2
+    assert enqueued == []
 
 
 def test_series_scheduled_by_api_applies_to_new_instances(store, recording_calendar):

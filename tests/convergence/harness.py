@@ -35,6 +35,7 @@ DOMAIN = "acme.com"
 # Every place a worker can die between two steps (config/faults.py calls in the service).
 POINTS = (
     "sync.acquired",
+    "sync.page_bots_scheduled",
     "sync.page_committed",
     "sync.round_done",
     "sync.cursor_committed",

@@ -138,9 +138,13 @@ def test_a_partial_round_gets_its_bots_and_announcement_at_once(
     assert announced_ids() == {str(pk) for pk in meetings.values_list("pk", flat=True)}
 
 
-def test_a_worker_killed_after_page_one_is_repaired_by_the_drains(fake, calendar, monkeypatch):
+@pytest.mark.parametrize("page_bots_fail", [False, True], ids=["page-bots", "page-bots-failed"])
+def test_a_worker_killed_after_page_one_is_repaired_by_the_drains(
+    fake, calendar, monkeypatch, page_bots_fail
+):
     """No attempt settles (the worker dies right after page 1 is committed): the minute's
-    drains give the written meetings their bots and announce them; the next sync the rest."""
+    drains announce the written meetings (and give them the bots the page could not create:
+    it committed flagged `bots_pending`); the next sync does the rest."""
     from config import faults
 
     add_meetings(fake, 250)
@@ -149,6 +153,8 @@ def test_a_worker_killed_after_page_one_is_repaired_by_the_drains(fake, calendar
         pass
 
     def die(name):
+        if name == "sync.page_bots_scheduled" and page_bots_fail:
+            raise RuntimeError("bots table unavailable")
         if name == "sync.page_committed":
             raise Killed
 
@@ -156,7 +162,10 @@ def test_a_worker_killed_after_page_one_is_repaired_by_the_drains(fake, calendar
         sync_calendar_by_id(calendar.pk)
     meetings = Meeting.objects.filter(calendar=calendar)
     assert meetings.count() == 100
-    assert recorded_without_bot(calendar) == 100  # nothing settled yet
+    assert meetings.filter(will_record=True).count() == 100
+    # The page's bots came with it, or (failed) the calendar's flag says they are owed.
+    assert recorded_without_bot(calendar) == (100 if page_bots_fail else 0)
+    assert Calendar.objects.get(pk=calendar.pk).bots_pending == page_bots_fail
 
     reconcile_pending()
     jobs.announce_pending()  # the lease of the dead worker blocks it for now
