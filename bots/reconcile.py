@@ -843,7 +843,7 @@ PAYLOADS = {
 }
 
 
-def _emit(changes: list[tuple[Bot, str, dict]], prefetch=events.prefetch_bot_meetings) -> None:
+def _emit(changes: list[tuple[Bot, str, dict]], prefetch) -> None:
     """The bots' webhook events, in one batch per project. `prefetch(bots)` gives the bots
     the meetings their payloads list (`payload_meetings`)."""
     by_project = defaultdict(list)

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 CALENDAR_UPDATE = "calendar.update"
@@ -135,14 +134,6 @@ def payload_meetings(meetings):
         .only("start_time", "end_time", "calendar__calendar_user__external_id")
         .order_by("start_time")
     )
-
-
-def prefetch_bot_meetings(bots: list) -> None:
-    """Load the meetings the bot payloads list for many bots in one query (`_bot` then reads
-    them from `payload_meetings` instead of querying per bot)."""
-    if bots:
-        queryset = payload_meetings(bots[0].meetings.model.objects)
-        prefetch_related_objects(bots, Prefetch("meetings", queryset, "payload_meetings"))
 
 
 def _bot(bot) -> dict:

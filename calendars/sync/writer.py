@@ -187,10 +187,10 @@ class PageWriter:
         return True
 
     def _decide(self, rows: list[Row], now: datetime) -> set[str]:
-        """New meetings are inserted with their recording decision, so reconciliation (which
-        would load each one again) skips those that need no bot (settled) and only makes the
-        bots of the others. A calendar that is not connected yet leaves every decision to the
-        reconciliation after the sync."""
+        """New meetings are inserted with their recording decision, so no reconciliation loads
+        them again: those that need no bot are settled (returned), the others get their bots
+        with the page (`_schedule_bots`). A calendar that is not connected yet leaves every
+        decision to the reconciliation after the sync."""
         if not rows or self.calendar.state != Calendar.State.CONNECTED:
             return set()
         calendar = self.calendar
