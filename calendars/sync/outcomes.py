@@ -19,9 +19,13 @@ from ..models import Calendar, CalendarSyncEvent
 from .due import enqueue
 
 
+def upcoming_meetings(**filters) -> QuerySet:
+    """The live meetings (of `filters`) that have not ended yet."""
+    return Meeting.objects.upcoming(timezone.now()).filter(**filters)
+
+
 def upcoming_meeting_ids(**filters) -> QuerySet:
-    """The ids of the live meetings (of `filters`) that have not ended yet."""
-    return Meeting.objects.upcoming(timezone.now()).filter(**filters).values_list("pk", flat=True)
+    return upcoming_meetings(**filters).values_list("pk", flat=True)
 
 
 def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None:
@@ -38,9 +42,16 @@ def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None
 
 
 def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
-    """Inside a sync's final transaction: the calendar became connected."""
+    """Inside a sync's final transaction: the calendar became connected. Its news is written,
+    and its upcoming meetings are marked `needs_reconcile`: those an earlier attempt wrote and
+    reconciled while it was still connecting (a first round that failed half-way) were decided
+    "calendar_connecting", and the rounds after it do not write them again (unchanged), so
+    nothing else would decide them anew. Meetings still marked are not written again."""
     if previous_state != calendar.state:
         emit_state_change(calendar, previous_state=previous_state)
+        upcoming_meetings(calendar=calendar).filter(needs_reconcile=False).update(
+            needs_reconcile=True
+        )
 
 
 def calendar_announce_changes(*, calendar: Calendar) -> int:
