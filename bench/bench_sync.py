@@ -120,6 +120,11 @@ def main() -> None:
         action="store_true",
         help="give each calendar a user who records external meetings (bots are scheduled)",
     )
+    parser.add_argument(
+        "--connecting",
+        action="store_true",
+        help="calendars start 'connecting', as a newly connected one's first sync does",
+    )
     parser.add_argument("--provider", choices=["google", "microsoft"], default="google")
     parser.add_argument("--profile", action="store_true", help="cProfile the initial syncs")
     parser.add_argument(
@@ -190,7 +195,7 @@ def main() -> None:
             platform=options.provider,
             email=email,
             refresh_token=info["tokens"][email],
-            state="connected",
+            state="connecting" if options.connecting else "connected",
         )
 
     print(f"database: {connection.vendor}; python {sys.version.split()[0]}; cpus {os.cpu_count()}")

@@ -42,11 +42,12 @@ def emit_state_change(calendar: Calendar, *, previous_state: str | None) -> None
 
 
 def calendar_state_news(*, calendar: Calendar, previous_state: str) -> None:
-    """Inside a sync's final transaction: the calendar became connected. Its news is written,
-    and its upcoming meetings are marked `needs_reconcile`: those an earlier attempt wrote and
-    reconciled while it was still connecting (a first round that failed half-way) were decided
-    "calendar_connecting", and the rounds after it do not write them again (unchanged), so
-    nothing else would decide them anew. Meetings still marked are not written again."""
+    """Inside the sync transaction that connects the calendar (its first page written, or the
+    end of a round that wrote none): its news is written, and its upcoming meetings are marked
+    `needs_reconcile`. Those reconciled while it was connecting were decided
+    "calendar_connecting" (new credentials cancel the bots), and a round that fails before it
+    rewrites them would leave them so; marked, the reconciliation after the attempt decides them
+    all again. Meetings already marked are not written again."""
     if previous_state != calendar.state:
         emit_state_change(calendar, previous_state=previous_state)
         upcoming_meetings(calendar=calendar).filter(needs_reconcile=False).update(

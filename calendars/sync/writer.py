@@ -30,10 +30,15 @@ from ..models import Calendar, CalendarUser
 from ..providers.base import Page, Window
 from .bulk import write_rows
 from .lease import fence
+from .outcomes import calendar_state_news
 from .result import SyncResult
 from .rows import Prepared, Row, _fingerprint, _fit, _json, _without_nul
 
 logger = logging.getLogger(__name__)
+
+# A page writes these calendars' new meetings with their decision (a connecting calendar
+# becomes connected with its first page written).
+DECIDED_AT_INSERT = (Calendar.State.CONNECTED, Calendar.State.CONNECTING)
 
 
 class PageWriter:
@@ -120,8 +125,19 @@ class PageWriter:
         settled = self._decide(new, timezone.now())
         recorded = [row for row in new if row.will_record]
         bots_pending = False
+        calendar, previous_state = self.calendar, self.calendar.state
         with transaction.atomic():
-            fence(self.calendar.pk, self.owner)
+            # The first page written proves a connecting calendar's credentials: it becomes
+            # connected with that page (its news, and its marks, in the same transaction), so
+            # its meetings are decided at insert like those of any connected calendar.
+            connected = (
+                calendar.set_state(Calendar.State.CONNECTED)
+                if previous_state == Calendar.State.CONNECTING
+                else {}
+            )
+            fence(calendar.pk, self.owner, **connected)
+            if connected:
+                calendar_state_news(calendar=calendar, previous_state=previous_state)
             # After the lock: an announcement (which takes it too) never misses these rows.
             now = timezone.now()
             write_rows(self.calendar, new, now, new=True)
@@ -189,9 +205,9 @@ class PageWriter:
     def _decide(self, rows: list[Row], now: datetime) -> set[str]:
         """New meetings are inserted with their recording decision, so no reconciliation loads
         them again: those that need no bot are settled (returned), the others get their bots
-        with the page (`_schedule_bots`). A calendar that is not connected yet leaves every
-        decision to the reconciliation after the sync."""
-        if not rows or self.calendar.state != Calendar.State.CONNECTED:
+        with the page (`_schedule_bots`). A connecting calendar's page decides as connected:
+        it connects the calendar in the transaction that writes the rows (`apply`)."""
+        if not rows or self.calendar.state not in DECIDED_AT_INSERT:
             return set()
         calendar = self.calendar
         preferences = CalendarUser.objects.filter(pk=calendar.calendar_user_id).first()
